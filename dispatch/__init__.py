@@ -1,0 +1,1 @@
+"""Durable outbox, routing and scheduling of accepted alerts (built by the dispatch issue)."""

@@ -1,0 +1,1 @@
+"""Network outage reports, merge and layers (built by the outage map issue)."""

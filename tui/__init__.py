@@ -1,0 +1,1 @@
+"""Terminal UI for alerting authorities (built by the TUI issue)."""
