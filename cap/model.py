@@ -134,7 +134,15 @@ class Reference:
     sent: datetime | None
     sent_text: str
 
+    @property
+    def well_formed(self) -> bool:
+        """False for a token that was not a ``sender,identifier,sent`` triple (kept whole in
+        ``sender`` so that it can be reported and written back unchanged)."""
+        return bool(self.identifier or self.sent_text)
+
     def as_text(self) -> str:
+        if not self.well_formed:
+            return self.sender
         return f"{self.sender},{self.identifier},{self.sent_text}"
 
 

@@ -1,0 +1,26 @@
+"""Shared fixtures: where the repository and the shared public test data are."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+
+REPO_ROOT = Path(__file__).resolve().parents[1]
+SHARED_DATA = REPO_ROOT / ".." / "shared" / "data"
+UNDER_CI = os.environ.get("CI", "").lower() in ("1", "true", "yes")
+
+
+@pytest.fixture(scope="session")
+def repo_root() -> Path:
+    return REPO_ROOT
+
+
+@pytest.fixture(scope="session")
+def shared_data() -> Path:
+    if not SHARED_DATA.is_dir():
+        if UNDER_CI:
+            pytest.fail(f"shared test data missing at {SHARED_DATA} (required under CI)")
+        pytest.skip(f"shared test data not found at {SHARED_DATA}")
+    return SHARED_DATA
