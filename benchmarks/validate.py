@@ -89,8 +89,9 @@ def main() -> int:
 
     def xmlschema_alone() -> int:
         for _, data, version in docs:
-            xs_schemas[version].is_valid(data.decode("latin-1") if b"ISO-8859-1" in data[:60]
-                                         else data.decode("utf-8"))
+            xs_schemas[version].is_valid(
+                data.decode("latin-1") if b"ISO-8859-1" in data[:60] else data.decode("utf-8")
+            )
         return len(docs)
 
     print("throughput (same machine, same run):")

@@ -112,7 +112,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     except CapError as exc:
         print(f"tocsin: {exc}", file=sys.stderr)
         return EXIT_BAD_INPUT
-    except Exception as exc:  # noqa: BLE001 - the last line of defence against tracebacks
+    except Exception as exc:
         print(
             f"tocsin: internal error: {type(exc).__name__}: {exc} "
             "(this is a bug; please report it with the command you ran)",

@@ -47,7 +47,9 @@ def config_path(explicit: str | None, environ: Mapping[str, str] | None = None) 
     return default if default.is_file() else None
 
 
-def load_config(explicit: str | None = None, environ: Mapping[str, str] | None = None) -> TocsinConfig:
+def load_config(
+    explicit: str | None = None, environ: Mapping[str, str] | None = None
+) -> TocsinConfig:
     path = config_path(explicit, environ)
     if path is None:
         return TocsinConfig(None)

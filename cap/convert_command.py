@@ -12,8 +12,8 @@ from cap.findings import Severity
 from cap.parsing import parse_alert
 from cap.serialize import serialize_alert
 from cap.sources import read_source
-from cap.validation import validate_document
 from cap.validate_command import format_report
+from cap.validation import validate_document
 
 
 def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:

@@ -92,7 +92,8 @@ class SourceMap:
             root = self._root.getroottree().getroot() if self._root is not None else None
             if root is None:
                 return None
-            self._order = {el: i for i, el in enumerate(root.iter()) if isinstance(el.tag, str)}
+            elements = (el for el in root.iter() if isinstance(el.tag, str))
+            self._order = {el: i for i, el in enumerate(elements)}
             self._columns = _start_tag_positions(self._data, self._encoding)
         index = self._order.get(element)
         if index is None or self._columns is None or index >= len(self._columns):

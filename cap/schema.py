@@ -15,8 +15,11 @@ from importlib import resources
 from lxml import etree
 
 from cap.findings import Finding, Severity
+from cap.parsing import local_name
 from cap.timefmt import describe_datetime_problem
 from cap.vocabulary import CapVersion
+
+DSIG = "http://www.w3.org/2000/09/xmldsig#"
 
 SCHEMA_FILES: dict[CapVersion, str] = {
     "1.0": "cap10.xsd",
@@ -55,28 +58,41 @@ class SchemaViolation:
 
 
 def check_schema(alert: etree._Element, version: CapVersion) -> list[SchemaViolation]:
-    """Validate an ``<alert>`` element (standalone or embedded in a feed) against its schema."""
+    """Validate an ``<alert>`` element (standalone or embedded in a feed) against its schema.
+
+    CAP 1.0 and 1.1 allow an enveloped XML signature in ``<alert>`` (section 3.3.2.1 of both
+    specifications) although their schemas have no place for it; for those versions the
+    signature is set aside before schema validation. Signatures are checked by ``verify``.
+    """
     schema = schema_for(version)
     root = alert.getroottree().getroot()
-    if alert is root:
+    signatures = [
+        child
+        for child in alert
+        if version != "1.2" and isinstance(child.tag, str) and child.tag.startswith(f"{{{DSIG}}}")
+    ]
+    if alert is root and not signatures:
         target: etree._Element = alert
         ok = schema.validate(alert.getroottree())
     else:
-        # An alert inside a feed or EDXL-DE is validated as its own document; line numbers
-        # survive the copy, and violations are mapped back by document order.
+        # Validated as a document of its own; line numbers survive the copy, and violations
+        # are mapped back to the original elements by document order.
         target = copy.deepcopy(alert)
+        for child in list(target):
+            if isinstance(child.tag, str) and child.tag.startswith(f"{{{DSIG}}}") and signatures:
+                target.remove(child)
         ok = schema.validate(etree.ElementTree(target))
     if ok:
         return []
-    originals = list(alert.iter()) if target is not alert else None
-    copies = {el: i for i, el in enumerate(target.iter())} if originals is not None else None
+    originals: list[etree._Element] | None = None
+    copies: dict[etree._Element, int] | None = None
+    if target is not alert:
+        skipped = {el for sig in signatures for el in sig.iter()}
+        originals = [el for el in alert.iter() if el not in skipped]
+        copies = {el: i for i, el in enumerate(target.iter())}
     out: list[SchemaViolation] = []
     for entry in schema.error_log:
-        element: etree._Element | None = None
-        if entry.path:
-            found = target.getroottree().xpath(entry.path)
-            if isinstance(found, list) and found and isinstance(found[0], etree._Element):
-                element = found[0]
+        element = _element_at(target, entry.path, entry.line, entry.message)
         if element is not None and originals is not None and copies is not None:
             element = originals[copies[element]]
         code, message = describe_schema_error(entry.message, entry.type_name, version)
@@ -87,6 +103,26 @@ def check_schema(alert: etree._Element, version: CapVersion) -> list[SchemaViola
             )
         )
     return out
+
+
+def _element_at(
+    target: etree._Element, path: str | None, line: int | None, message: str
+) -> etree._Element | None:
+    """The element an error is about: by libxml2's path, else by line and name."""
+    if path:
+        namespaces = {k: v for k, v in target.nsmap.items() if k}
+        try:
+            found = target.getroottree().xpath(path, namespaces=namespaces)
+        except etree.XPathError:
+            found = None
+        if isinstance(found, list) and found and isinstance(found[0], etree._Element):
+            return found[0]
+    m = _ELEMENT_RE.match(message)
+    name = _QNAME_RE.sub(r"\1", m.group(1)) if m else None
+    for el in target.iter():
+        if el.sourceline == line and (name is None or local_name(el) == name):
+            return el
+    return None
 
 
 _QNAME_RE = re.compile(r"\{[^}]*\}([\w.-]+)")

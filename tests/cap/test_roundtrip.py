@@ -96,9 +96,7 @@ xml_text = st.text(
     max_size=30,
 )
 token = st.text(
-    alphabet=st.characters(
-        whitelist_categories=("Lu", "Ll", "Nd"), whitelist_characters="-._@:/"
-    ),
+    alphabet=st.characters(whitelist_categories=("Lu", "Ll", "Nd"), whitelist_characters="-._@:/"),
     min_size=1,
     max_size=16,
 )

@@ -71,9 +71,7 @@ def test_bad_times_are_refused_with_a_reason(text: str, why: str) -> None:
 
 
 def test_lenient_parse_accepts_what_old_documents_use() -> None:
-    assert parse_lenient_datetime("2024-05-01T12:00:00Z") == datetime(
-        2024, 5, 1, 12, tzinfo=UTC
-    )
+    assert parse_lenient_datetime("2024-05-01T12:00:00Z") == datetime(2024, 5, 1, 12, tzinfo=UTC)
     assert parse_lenient_datetime("2024-05-01T12:00:00.250-05:00") is not None
     assert parse_lenient_datetime("2024-05-01T12:00:00") is None
     assert parse_lenient_datetime("tomorrow") is None
