@@ -8,9 +8,7 @@ turns model paths such as ``/alert/info[1]/expires`` into line and column).
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import datetime
 
 from lxml import etree
 
@@ -26,7 +24,6 @@ from cap.model import (
     Parameter,
     Polygon,
     Resource,
-    ValuePair,
 )
 from cap.textcodecs import (
     parse_circle,
@@ -40,25 +37,22 @@ from cap.vocabulary import NAMESPACES, CapVersion
 
 Element = etree._Element
 
-_TAG_RE = re.compile(r"<(?![!?/])")
-_SKIP_RE = re.compile(r"<!--.*?-->|<!\[CDATA\[.*?\]\]>|<\?.*?\?>", re.DOTALL)
 
 
 class SourceMap:
-    """Where each model path sits in the original document (line and column, 1-based)."""
+    """Where each model path sits in the original document (line and column, 1-based), and
+    the raw text written there. Filled by the parser; columns are worked out on demand."""
 
     def __init__(self, data: bytes, encoding: str | None = None) -> None:
         self._data = data
         self._encoding = encoding
         self._elements: dict[str, Element] = {}
-        self._order: dict[Element, int] | None = None
-        self._columns: list[tuple[int, int]] | None = None
-        self._root: Element | None = None
+        self._texts: dict[str, str] = {}
+        self._lines: list[str] | None = None
 
-    def add(self, path: str, element: Element) -> None:
+    def add(self, path: str, element: Element, text: str | None = None) -> None:
         self._elements[path] = element
-        if self._root is None:
-            self._root = element
+        self._texts[path] = _text(element) if text is None else text
 
     def element(self, path: str) -> Element | None:
         return self._elements.get(path)
@@ -66,8 +60,7 @@ class SourceMap:
     def text(self, path: str) -> str | None:
         """The raw text of the element at ``path`` as written in the document (``None`` if the
         element is absent). Lexical rules use this where the model has normalised a value."""
-        el = self._elements.get(path)
-        return None if el is None else _text(el)
+        return self._texts.get(path)
 
     def paths(self) -> list[str]:
         """Every model path present in the document, in document order."""
@@ -85,40 +78,46 @@ class SourceMap:
 
     def position_of(self, element: Element) -> tuple[int | None, int | None]:
         line = element.sourceline
-        return line, self._column_of(element)
+        return line, self._column_of(element, line)
 
-    def _column_of(self, element: Element) -> int | None:
-        if self._order is None:
-            root = self._root.getroottree().getroot() if self._root is not None else None
-            if root is None:
-                return None
-            elements = (el for el in root.iter() if isinstance(el.tag, str))
-            self._order = {el: i for i, el in enumerate(elements)}
-            self._columns = _start_tag_positions(self._data, self._encoding)
-        index = self._order.get(element)
-        if index is None or self._columns is None or index >= len(self._columns):
+    def _column_of(self, element: Element, line: int | None) -> int | None:
+        """The column of the element's ``<``: the k-th start tag of its name on its line, where
+        k counts the same-named elements before it on that line."""
+        tag = element.tag
+        if line is None or not isinstance(tag, str):
             return None
-        line, column = self._columns[index]
-        return column if line == element.sourceline else None
+        if self._lines is None:
+            encoding = self._encoding or "utf-8"
+            try:
+                text = self._data.decode(encoding, errors="replace")
+            except LookupError:
+                text = self._data.decode("utf-8", errors="replace")
+            self._lines = text.lstrip("\ufeff").split("\n")
+        if line > len(self._lines):
+            return None
+        root = element.getroottree().getroot()
+        k = 0
+        for el in root.iter(tag):
+            if el is element:
+                break
+            if el.sourceline == line:
+                k += 1
+        pattern = _start_tag_pattern(local_name(element))
+        for index, m in enumerate(pattern.finditer(self._lines[line - 1])):
+            if index == k:
+                return m.start() + 1
+        return None
 
 
-def _start_tag_positions(data: bytes, encoding: str | None) -> list[tuple[int, int]]:
-    """(line, column) of every element's ``<``, in document order."""
-    try:
-        text = data.decode(encoding or "utf-8", errors="replace")
-    except LookupError:
-        text = data.decode("utf-8", errors="replace")
-    text = text.lstrip("\ufeff")
-    # Blank out comments, CDATA and PIs keeping offsets, so their '<' are not counted.
-    text = _SKIP_RE.sub(lambda m: re.sub(r"[^\n]", " ", m.group(0)), text)
-    positions: list[tuple[int, int]] = []
-    line, scanned = 1, 0
-    for m in _TAG_RE.finditer(text):
-        start = m.start()
-        line += text.count("\n", scanned, start)
-        scanned = start
-        positions.append((line, start - (text.rfind("\n", 0, start) + 1) + 1))
-    return positions
+_PATTERNS: dict[str, re.Pattern[str]] = {}
+
+
+def _start_tag_pattern(name: str) -> re.Pattern[str]:
+    pattern = _PATTERNS.get(name)
+    if pattern is None:
+        pattern = re.compile(rf"<(?:[\w.-]+:)?{re.escape(name)}(?=[\s/>])")
+        _PATTERNS[name] = pattern
+    return pattern
 
 
 @dataclass(frozen=True, slots=True)
@@ -199,49 +198,67 @@ def _text(element: Element) -> str:
 
 
 class _Builder:
+    """One pass over the tree: model values, plus each element's path and raw text."""
+
     def __init__(self, version: CapVersion, smap: SourceMap) -> None:
         self.version = version
         self.smap = smap
-        self.ns = next(ns for ns, v in NAMESPACES.items() if v == version)
+        ns = next(ns for ns, v in NAMESPACES.items() if v == version)
+        self.prefix = f"{{{ns}}}"
+        self.cut = len(self.prefix)
+        self.elements = smap._elements
+        self.texts = smap._texts
 
-    def _children(self, element: Element, path: str) -> list[tuple[str, str, Element]]:
-        """(name, path, element) for each child in the CAP namespace, with 1-based positions."""
+    def _children(self, element: Element, path: str) -> list[tuple[str, str, Element, str]]:
+        """(name, path, element, text) for each child in the CAP namespace. Repeatable
+        elements always carry a 1-based position; others only when (wrongly) repeated."""
+        prefix, cut = self.prefix, self.cut
+        elements, texts = self.elements, self.texts
         counts: dict[str, int] = {}
-        out: list[tuple[str, str, Element]] = []
+        out: list[tuple[str, str, Element, str]] = []
         for child in element:
-            if not isinstance(child.tag, str) or namespace_of(child) != self.ns:
+            tag = child.tag
+            if tag.__class__ is not str or not tag.startswith(prefix):
                 continue
-            name = local_name(child)
-            counts[name] = counts.get(name, 0) + 1
-            child_path = f"{path}/{name}[{counts[name]}]"
-            out.append((name, child_path, child))
-        # A single occurrence is addressed without a position, as in /alert/sent.
-        result: list[tuple[str, str, Element]] = []
-        for name, child_path, child in out:
-            if counts[name] == 1 and name not in _REPEATABLE:
-                child_path = child_path.rsplit("[", 1)[0]
-            self.smap.add(child_path, child)
-            result.append((name, child_path, child))
-        return result
+            name: str = tag[cut:]
+            count = counts.get(name, 0) + 1
+            counts[name] = count
+            if name in _REPEATABLE:
+                child_path = f"{path}/{name}[{count}]"
+            elif count == 1:
+                child_path = f"{path}/{name}"
+            else:
+                if count == 2:  # a second one: address the first by position as well
+                    first = f"{path}/{name}"
+                    elements[first + "[1]"] = elements.pop(first)
+                    texts[first + "[1]"] = texts.pop(first)
+                child_path = f"{path}/{name}[{count}]"
+            text = child.text or ""
+            if name not in _CONTAINERS and len(child):
+                text = "".join(child.itertext())
+            elements[child_path] = child
+            texts[child_path] = text
+            out.append((name, child_path, child, text))
+        return out
 
     def alert(self, element: Element) -> Alert:
-        self.smap.add("/alert", element)
+        self.smap.add("/alert", element, "")
         fields: dict[str, str] = {}
         codes: list[str] = []
         infos: list[Info] = []
         references = ""
         incidents = ""
-        for name, path, child in self._children(element, "/alert"):
-            if name == "code":
-                codes.append(_text(child))
-            elif name == "info":
+        for name, path, child, text in self._children(element, "/alert"):
+            if name == "info":
                 infos.append(self.info(child, path))
+            elif name == "code":
+                codes.append(text)
             elif name == "references":
-                references += " " + _text(child)
+                references += " " + text
             elif name == "incidents":
-                incidents += " " + _text(child)
+                incidents += " " + text
             elif name not in fields:
-                fields[name] = _text(child)
+                fields[name] = text
         sent = fields.get("sent")
         return Alert(
             identifier=fields.get("identifier", ""),
@@ -255,25 +272,22 @@ class _Builder:
             addresses=fields.get("addresses"),
             codes=tuple(codes),
             note=fields.get("note"),
-            references=parse_references(references),
-            incidents=split_cap_list(incidents),
+            references=parse_references(references) if references else (),
+            incidents=split_cap_list(incidents) if incidents else (),
             infos=tuple(infos),
         )
 
-    def _pair(self, child: Element, cls: Callable[[str, str], ValuePair]) -> ValuePair:
+    def _pair(self, child: Element, path: str, text: str) -> tuple[str, str]:
         if self.version == "1.0":
-            text = _text(child)
             name, sep, value = text.partition("=")
-            return cls(name, value) if sep else cls("", text)
+            return (name, value) if sep else ("", text)
         name_text = value_text = ""
-        for sub in child:
-            if not isinstance(sub.tag, str):
-                continue
-            if local_name(sub) == "valueName":
-                name_text = _text(sub)
-            elif local_name(sub) == "value":
-                value_text = _text(sub)
-        return cls(name_text, value_text)
+        for sub_name, _p, _el, sub_text in self._children(child, path):
+            if sub_name == "valueName":
+                name_text = sub_text
+            elif sub_name == "value":
+                value_text = sub_text
+        return name_text, value_text
 
     def info(self, element: Element, base: str) -> Info:
         fields: dict[str, str] = {}
@@ -283,33 +297,24 @@ class _Builder:
         parameters: list[Parameter] = []
         resources: list[Resource] = []
         areas: list[Area] = []
-        for name, path, child in self._children(element, base):
-            if name == "category":
-                category.append(_text(child))
-            elif name == "responseType":
-                response.append(_text(child))
-            elif name == "eventCode":
-                pair = self._pair(child, EventCode)
-                assert isinstance(pair, EventCode)
-                event_codes.append(pair)
-                self._children(child, path)
-            elif name == "parameter":
-                pair = self._pair(child, Parameter)
-                assert isinstance(pair, Parameter)
-                parameters.append(pair)
-                self._children(child, path)
-            elif name == "resource":
-                resources.append(self.resource(child, path))
+        for name, path, child, text in self._children(element, base):
+            if name == "parameter":
+                parameters.append(Parameter(*self._pair(child, path, text)))
             elif name == "area":
                 areas.append(self.area(child, path))
+            elif name == "eventCode":
+                event_codes.append(EventCode(*self._pair(child, path, text)))
+            elif name == "category":
+                category.append(text)
+            elif name == "responseType":
+                response.append(text)
+            elif name == "resource":
+                resources.append(self.resource(child, path))
             elif name not in fields:
-                fields[name] = _text(child)
-
-        def when(key: str) -> datetime | None:
-            text = fields.get(key)
-            return parse_lenient_datetime(text) if text is not None else None
-
-        effective, onset, expires = when("effective"), when("onset"), when("expires")
+                fields[name] = text
+        effective = fields.get("effective")
+        onset = fields.get("onset")
+        expires = fields.get("expires")
         return Info(
             category=tuple(category),
             event=fields.get("event", ""),
@@ -320,9 +325,9 @@ class _Builder:
             response_type=tuple(response),
             audience=fields.get("audience"),
             event_codes=tuple(event_codes),
-            effective=effective,
-            onset=onset,
-            expires=expires,
+            effective=parse_lenient_datetime(effective) if effective is not None else None,
+            onset=parse_lenient_datetime(onset) if onset is not None else None,
+            expires=parse_lenient_datetime(expires) if expires is not None else None,
             sender_name=fields.get("senderName"),
             headline=fields.get("headline"),
             description=fields.get("description"),
@@ -336,8 +341,8 @@ class _Builder:
 
     def resource(self, element: Element, base: str) -> Resource:
         fields: dict[str, str] = {}
-        for name, _path, child in self._children(element, base):
-            fields.setdefault(name, _text(child))
+        for name, _path, _child, text in self._children(element, base):
+            fields.setdefault(name, text)
         size_text = fields.get("size")
         size: int | None = None
         if size_text is not None and size_text.strip().isdigit():
@@ -356,18 +361,15 @@ class _Builder:
         polygons: list[Polygon] = []
         circles: list[Circle] = []
         geocodes: list[Geocode] = []
-        for name, path, child in self._children(element, base):
-            if name == "polygon":
-                polygons.append(parse_polygon(_text(child)))
+        for name, path, child, text in self._children(element, base):
+            if name == "geocode":
+                geocodes.append(Geocode(*self._pair(child, path, text)))
+            elif name == "polygon":
+                polygons.append(parse_polygon(text))
             elif name == "circle":
-                circles.append(parse_circle(_text(child)))
-            elif name == "geocode":
-                pair = self._pair(child, Geocode)
-                assert isinstance(pair, Geocode)
-                geocodes.append(pair)
-                self._children(child, path)
+                circles.append(parse_circle(text))
             else:
-                fields.setdefault(name, _text(child))
+                fields.setdefault(name, text)
         altitude = fields.get("altitude")
         ceiling = fields.get("ceiling")
         return Area(
@@ -396,3 +398,5 @@ _REPEATABLE = frozenset(
         "geocode",
     }
 )
+# Elements whose content is other elements, not text.
+_CONTAINERS = frozenset({"info", "eventCode", "parameter", "resource", "area", "geocode"})
