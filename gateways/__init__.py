@@ -1,1 +1,1 @@
-"""Channel gateways: cell broadcast, SMS modems, SAME/APRS radio, MQTT (built by the gateway issues)."""
+"""Channel gateways: cell broadcast, SMS modems, SAME/APRS radio, MQTT (the gateway issues)."""
