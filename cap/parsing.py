@@ -38,7 +38,6 @@ from cap.vocabulary import NAMESPACES, CapVersion
 Element = etree._Element
 
 
-
 class SourceMap:
     """Where each model path sits in the original document (line and column, 1-based), and
     the raw text written there. Filled by the parser; columns are worked out on demand."""
