@@ -223,18 +223,30 @@ def parse_xml(data: bytes, limits: ParseLimits | None = None) -> etree._ElementT
     encoding = check_encoding(data)
     check_no_doctype(data, encoding)
     try:
-        tree = etree.ElementTree(etree.fromstring(data, _PARSERS.parser))
+        tree = etree.fromstring(data, _PARSERS.parser).getroottree()
     except etree.XMLSyntaxError as exc:
         raise _syntax_error(exc, limits) from None
     _check_depth(tree, limits)
     return tree
 
 
+_DEPTH_PROBES: dict[int, etree.XPath] = {}
+
+
+def _depth_probe(max_depth: int) -> etree.XPath:
+    """An XPath selecting the elements one level deeper than allowed (compiled once)."""
+    probe = _DEPTH_PROBES.get(max_depth)
+    if probe is None:
+        probe = etree.XPath("/" + "/".join(["*"] * (max_depth + 1)) + "[1]")
+        _DEPTH_PROBES[max_depth] = probe
+    return probe
+
+
 def _check_depth(tree: etree._ElementTree, limits: ParseLimits) -> None:
-    probe = "boolean(/" + "/".join(["*"] * (limits.max_depth + 1)) + ")"
-    if tree.xpath(probe):
-        deep = tree.xpath("/" + "/".join(["*"] * (limits.max_depth + 1)))
-        line = deep[0].sourceline if isinstance(deep, list) and deep else None
+    deep = _depth_probe(limits.max_depth)(tree)
+    if isinstance(deep, list) and deep:
+        first = deep[0]
+        line = first.sourceline if isinstance(first, etree._Element) else None
         raise CapParseError(
             f"elements are nested more than {limits.max_depth} levels deep (line {line}); "
             "no CAP alert, feed or distribution needs that (--max-depth)",

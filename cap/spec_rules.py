@@ -226,7 +226,7 @@ def _identity(doc: _Doc) -> Iterator[Finding]:
 def _identifier_problems(text: str) -> str:
     """A readable list of what CAP forbids in identifier/sender, or "" if nothing."""
     found: list[str] = []
-    if any(ch.isspace() for ch in text):
+    if len(text.split()) != 1 or text != text.strip():
         found.append("white space")
     names = {",": "a comma", "<": "'<'", "&": "'&'"}
     found.extend(names[ch] for ch in _FORBIDDEN_ID_CHARS if ch in text)

@@ -69,14 +69,18 @@ def parse_point(text: str) -> Point | None:
     return Point(lat, lon)
 
 
+_NUM = r"[-+]?(?:\d+(?:\.\d*)?|\.\d+)"
+_POLYGON_RE = re.compile(rf"\s*{_NUM},{_NUM}(?:\s+{_NUM},{_NUM})*\s*")
+
+
 def parse_polygon(text: str) -> Polygon:
     """Points separated by white space; an unparseable polygon has no points but keeps its text."""
-    points: list[Point] = []
+    if _POLYGON_RE.fullmatch(text) is None:
+        return Polygon((), text)
+    points = []
     for token in text.split():
-        point = parse_point(token)
-        if point is None:
-            return Polygon((), text)
-        points.append(point)
+        lat, lon = token.split(",")
+        points.append(Point(Decimal(lat), Decimal(lon)))
     return Polygon(tuple(points), text)
 
 

@@ -52,14 +52,32 @@ def parse_lenient_datetime(text: str) -> datetime | None:
     return value
 
 
+_ZONES: dict[tuple[str, int], timezone] = {}
+
+
+def _zone(sign: str, minutes: int) -> timezone:
+    zone = _ZONES.get((sign, minutes))
+    if zone is None:
+        zone = timezone(timedelta(minutes=minutes if sign == "+" else -minutes))
+        _ZONES[(sign, minutes)] = zone
+    return zone
+
+
 def _build(fields: tuple[str, ...], sign: str, hours: str, minutes: str, text: str) -> datetime:
-    offset_minutes = int(hours) * 60 + int(minutes)
-    if int(hours) > 14 or int(minutes) > 59 or offset_minutes > 14 * 60:
+    h, m = int(hours), int(minutes)
+    if h > 14 or m > 59 or h * 60 + m > 14 * 60:
         raise CapFormatError(f"{text!r}: time zone offset {sign}{hours}:{minutes} is out of range")
-    delta = timedelta(minutes=offset_minutes if sign == "+" else -offset_minutes)
+    year, month, day, hour, minute, second = fields
     try:
-        year, month, day, hour, minute, second = (int(f) for f in fields)
-        return datetime(year, month, day, hour, minute, second, tzinfo=timezone(delta))
+        return datetime(
+            int(year),
+            int(month),
+            int(day),
+            int(hour),
+            int(minute),
+            int(second),
+            tzinfo=_zone(sign, h * 60 + m),
+        )
     except ValueError as exc:
         raise CapFormatError(f"{text!r} is not a real date and time: {exc}") from None
 

@@ -61,11 +61,12 @@ def validate_alert(parsed: ParsedAlert, profiles: Sequence[Profile] = ()) -> lis
     rule_findings = check_spec_rules(parsed)
     for profile in profiles:
         rule_findings.extend(profile.check(parsed))
-    located = [f.located(*smap.locate(f.path)) for f in rule_findings]
+    located = [_located(f, *smap.locate(f.path)) for f in rule_findings]
 
-    reverse = {smap.element(p): p for p in smap.paths()}
+    violations = check_schema(parsed.element, parsed.version)
+    reverse = {smap.element(p): p for p in smap.paths()} if violations else {}
     flagged = {f.path for f in located if f.severity is Severity.ERROR}
-    for violation in check_schema(parsed.element, parsed.version):
+    for violation in violations:
         el = violation.element
         path = reverse.get(el) if el is not None else None
         if path is None and el is not None:
@@ -77,6 +78,10 @@ def validate_alert(parsed: ParsedAlert, profiles: Sequence[Profile] = ()) -> lis
         located.append(replace(finding, path=path or "/alert", line=line, column=column))
     located.sort(key=lambda f: (_SEVERITY_ORDER[f.severity], f.line or 0, f.column or 0))
     return located
+
+
+def _located(finding: Finding, line: int | None, column: int | None) -> Finding:
+    return Finding(finding.code, finding.severity, finding.message, finding.path, line, column)
 
 
 def _generic_path(element: etree._Element, alert: etree._Element) -> str:
