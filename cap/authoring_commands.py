@@ -29,11 +29,12 @@ from cap.descriptions import (
     description_from_alert,
     load_description,
 )
+from cap.errors import CapAuthoringError
 from cap.model import Alert
 from cap.parsing import parse_alert
 from cap.serialize import serialize_alert
 from cap.sources import read_source
-from cap.templates import list_templates, render_template
+from cap.templates import list_templates, render_template, template_info
 from cap.validate_command import format_report, selected_profiles
 from cap.validation import validate_document
 
@@ -194,7 +195,16 @@ def run_new(args: argparse.Namespace) -> int:
     config = load_config(args.config)
     desc: dict[str, Any] = {}
     if args.template:
-        desc = render_template(args.template, dict(parse_pairs(args.set, "--set")))
+        values = dict(parse_pairs(args.set, "--set"))
+        try:
+            _fill_placeholders_from_options(args, values)
+            desc = render_template(args.template, values)
+        except CapAuthoringError as exc:
+            raise UsageError(str(exc)) from None
+        # The options that filled placeholders are not laid over the result a second time.
+        for option, placeholder in _PLACEHOLDER_OPTIONS.items():
+            if values.get(placeholder) is not None and placeholder not in args.set_names:
+                setattr(args, option, None)
     elif args.set:
         raise UsageError("--set fills template placeholders; give --template NAME too")
     if args.from_file:
@@ -210,6 +220,26 @@ def run_new(args: argparse.Namespace) -> int:
     defaults = {"sender": authority.sender, "info": info_defaults}
     alert = alert_from_description(desc, now=_now(), identifier=args.identifier, defaults=defaults)
     return _write(alert, args)
+
+
+# Options that can stand in for a template placeholder of the same meaning.
+_PLACEHOLDER_OPTIONS = {"area_desc": "area", "polygon": "polygon", "circle": "circle"}
+
+
+def _fill_placeholders_from_options(args: argparse.Namespace, values: dict[str, str]) -> None:
+    """``--area-desc`` and a single ``--polygon``/``--circle`` fill the template placeholders
+    ``area``, ``polygon`` and ``circle`` when ``--set`` does not."""
+    args.set_names = set(values)
+    names = {p.name for p in template_info(args.template).placeholders}
+    for option, placeholder in _PLACEHOLDER_OPTIONS.items():
+        given = getattr(args, option, None)
+        if placeholder not in names or placeholder in values or not given:
+            continue
+        if isinstance(given, list):
+            if len(given) != 1:
+                continue
+            given = given[0]
+        values[placeholder] = given
 
 
 def run_update(args: argparse.Namespace) -> int:

@@ -14,6 +14,7 @@ from importlib.metadata import entry_points
 from typing import Any, TextIO
 
 from cap import __version__
+from cap.config import ConfigError
 from cap.errors import CapError, CapInputError, CapParseError, CapProfileError
 
 EXIT_OK = 0
@@ -100,7 +101,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 130
     except BrokenPipeError:
         return EXIT_OK
-    except (UsageError, CapProfileError) as exc:
+    except (UsageError, CapProfileError, ConfigError) as exc:
         print(f"tocsin: {exc}", file=sys.stderr)
         return EXIT_USAGE
     except CapInputError as exc:
