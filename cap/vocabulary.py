@@ -21,48 +21,16 @@ STATUS: Final[dict[CapVersion, tuple[str, ...]]] = {
 }
 MSG_TYPE: Final = ("Alert", "Update", "Cancel", "Ack", "Error")
 SCOPE: Final = ("Public", "Restricted", "Private")
+_CATEGORY_10: Final = (
+    "Geo", "Met", "Safety", "Security", "Rescue", "Fire", "Health", "Env", "Transport", "Infra",
+    "Other",
+)  # fmt: skip
+# CAP 1.1 added CBRNE (chemical, biological, radiological, nuclear or high-yield explosive).
+_CATEGORY_11: Final = (*_CATEGORY_10[:-1], "CBRNE", "Other")
 CATEGORY: Final[dict[CapVersion, tuple[str, ...]]] = {
-    "1.0": (
-        "Geo",
-        "Met",
-        "Safety",
-        "Security",
-        "Rescue",
-        "Fire",
-        "Health",
-        "Env",
-        "Transport",
-        "Infra",
-        "Other",
-    ),
-    "1.1": (
-        "Geo",
-        "Met",
-        "Safety",
-        "Security",
-        "Rescue",
-        "Fire",
-        "Health",
-        "Env",
-        "Transport",
-        "Infra",
-        "CBRNE",
-        "Other",
-    ),
-    "1.2": (
-        "Geo",
-        "Met",
-        "Safety",
-        "Security",
-        "Rescue",
-        "Fire",
-        "Health",
-        "Env",
-        "Transport",
-        "Infra",
-        "CBRNE",
-        "Other",
-    ),
+    "1.0": _CATEGORY_10,
+    "1.1": _CATEGORY_11,
+    "1.2": _CATEGORY_11,
 }
 RESPONSE_TYPE: Final[dict[CapVersion, tuple[str, ...]]] = {
     "1.0": (),
