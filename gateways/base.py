@@ -1,0 +1,114 @@
+"""The gateway interface: how dispatch hands an accepted alert to a channel.
+
+``prepare`` is pure: it turns the alert into the channel's messages (or refuses, saying why),
+and is deterministic, so that after a crash the same messages, with the same keys, come out
+again and the ones already delivered can be skipped. ``deliver`` moves one message over the
+channel's transport and returns a receipt, or raises a :class:`GatewayError` saying whether a
+retry can help. ``withdraw`` takes an alert back where the channel can (cell broadcast kill,
+MQTT retained message cleared); channels that cannot get a Cancel message instead.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from enum import StrEnum
+from typing import Protocol, runtime_checkable
+
+from cap.model import Alert, AlertIdentity
+
+
+class MessagePurpose(StrEnum):
+    ALERT = "alert"  # the alert itself (including an Update or a Cancel sent as a message)
+    WITHDRAW = "withdraw"  # take an earlier alert back
+
+
+@dataclass(frozen=True, slots=True)
+class AlertEnvelope:
+    """An accepted alert as a gateway sees it: the original bytes (what was signed is what is
+    forwarded), the parsed model, and its outbox id."""
+
+    alert_id: int
+    identity: AlertIdentity
+    data: bytes
+    alert: Alert
+
+
+@dataclass(frozen=True, slots=True)
+class ChannelMessage:
+    """One unit a transport moves. ``key`` is stable for the same alert and channel (it names
+    the message within the delivery, e.g. ``cap`` or ``sms/+254700000001/2``) so that a message
+    already delivered is never sent again after a restart."""
+
+    channel: str
+    key: str
+    purpose: MessagePurpose
+    payload: bytes
+    content_type: str = "application/cap+xml"
+    attributes: Mapping[str, str] = field(default_factory=dict)
+
+
+class ReceiptStatus(StrEnum):
+    SENT = "sent"  # handed to the transport
+    CONFIRMED = "confirmed"  # the far end acknowledged it (delivery report, broker ack, fsync)
+
+
+@dataclass(frozen=True, slots=True)
+class Receipt:
+    status: ReceiptStatus
+    reference: str | None = None  # the transport's own id: file path, modem reference, mid
+    detail: str = ""
+
+
+class GatewayError(Exception):
+    """Delivery failed. ``retryable`` says whether trying again later can help."""
+
+    retryable: bool = True
+
+    def __init__(self, message: str, *, retryable: bool | None = None) -> None:
+        super().__init__(message)
+        if retryable is not None:
+            self.retryable = retryable
+
+
+class TransientGatewayError(GatewayError):
+    """The channel is down or busy now (broker unreachable, modem unplugged): retry later."""
+
+    retryable = True
+
+
+class PermanentGatewayError(GatewayError):
+    """This message can never go through this channel (rejected, malformed): do not retry."""
+
+    retryable = False
+
+
+class CannotCarryError(GatewayError):
+    """``prepare`` refuses the alert: the channel cannot carry it (no SAME code, too long...)."""
+
+    retryable = False
+
+
+class GatewayConfigError(Exception):
+    """A channel's gateway options are wrong; the message says which option and why."""
+
+
+@runtime_checkable
+class Gateway(Protocol):
+    """What every gateway implements. One instance serves one configured channel."""
+
+    kind: str
+    channel: str
+    can_withdraw: bool
+
+    def prepare(self, envelope: AlertEnvelope, purpose: MessagePurpose) -> list[ChannelMessage]:
+        """The messages for this alert (pure, deterministic); raise CannotCarryError if none."""
+        ...
+
+    def deliver(self, message: ChannelMessage) -> Receipt:
+        """Move one message; raise GatewayError on failure."""
+        ...
+
+    def close(self) -> None:
+        """Release the transport (ports, sockets)."""
+        ...
