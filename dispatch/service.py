@@ -1,0 +1,372 @@
+"""The dispatch service: claims due deliveries from the outbox and drives the gateways.
+
+One loop polls the outbox (new alerts are written by ``tocsin send`` and the HTTP intake,
+possibly from other processes), plans their timed work with the scheduler, and hands due
+deliveries to a worker pool, keeping each channel within its concurrency and rate limits.
+On start, deliveries left in flight by a crash go back to pending; on SIGTERM the loop stops
+claiming, lets the deliveries in progress finish and closes the gateways.
+"""
+
+from __future__ import annotations
+
+import logging
+import random
+import threading
+import time
+from collections import OrderedDict
+from collections.abc import Callable, Mapping
+from concurrent.futures import ThreadPoolExecutor
+from datetime import UTC, datetime, timedelta
+
+from cap.model import AlertIdentity
+from cap.parsing import parse_alert
+from dispatch.audit import AuditEvent
+from dispatch.backoff import BackoffPolicy
+from dispatch.config import ChannelConfig, DispatchConfig
+from dispatch.delivery import AttemptOutcome, DeliveryState, after_attempt
+from dispatch.ratelimit import TokenBucket
+from dispatch.scheduling import Scheduling
+from dispatch.store import DeliveryRow, Outbox, StoredAlert
+from dispatch.withdrawal import stop_alert
+from gateways.base import (
+    AlertEnvelope,
+    Gateway,
+    GatewayError,
+    MessagePurpose,
+    ReceiptStatus,
+)
+
+log = logging.getLogger("tocsin.dispatch")
+
+Clock = Callable[[], datetime]
+
+
+def utc_now() -> datetime:
+    return datetime.now(UTC)
+
+
+class DispatchService:
+    """Delivery workers and timed jobs over one outbox."""
+
+    def __init__(
+        self,
+        config: DispatchConfig,
+        outbox: Outbox,
+        gateways: Mapping[str, Gateway],
+        *,
+        clock: Clock = utc_now,
+        rng: random.Random | None = None,
+        poll_interval: float = 0.005,
+        on_event: Callable[[str, DeliveryRow, str], None] | None = None,
+    ) -> None:
+        self.config = config
+        self.outbox = outbox
+        self.gateways = dict(gateways)
+        self.channels: dict[str, ChannelConfig] = {c.name: c for c in config.channels}
+        self.clock = clock
+        self.rng = rng or random.Random()
+        self.poll_interval = poll_interval
+        self.on_event = on_event
+        self._stop = threading.Event()
+        self._lock = threading.Lock()
+        self._in_flight: dict[str, int] = {}
+        self._buckets: dict[str, TokenBucket] = {
+            c.name: TokenBucket(c.rate_per_second, max(1, int(c.rate_per_second)))
+            for c in config.channels
+            if c.rate_per_second
+        }
+        workers = max(2, sum(c.concurrency for c in config.channels))
+        self._pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="deliver")
+        self._envelopes: OrderedDict[int, AlertEnvelope] = OrderedDict()
+        self.scheduling = Scheduling(f"sqlite:///{outbox.path}", str(outbox.path.resolve()), self)
+        self._loop_thread: threading.Thread | None = None
+
+    # --- life cycle ---------------------------------------------------------------------
+
+    def start(self) -> None:
+        now = self.clock()
+        recovered = self.outbox.recover_in_flight(now)
+        if recovered:
+            log.warning("resumed %d deliveries interrupted by the last stop", recovered)
+        self.scheduling.start()
+        self._loop_thread = threading.Thread(target=self._loop, name="dispatch", daemon=True)
+        self._loop_thread.start()
+
+    def stop(self, timeout: float = 30.0) -> None:
+        """Stop claiming work, let deliveries in progress finish, close everything."""
+        self._stop.set()
+        if self._loop_thread is not None:
+            self._loop_thread.join(timeout)
+        self._pool.shutdown(wait=True, cancel_futures=False)
+        self.scheduling.stop()
+        for gateway in self.gateways.values():
+            try:
+                gateway.close()
+            except Exception:
+                log.exception("closing the gateway of channel %s failed", gateway.channel)
+        self.outbox.close()
+
+    def request_stop(self) -> None:
+        """Ask the service to stop (safe from a signal handler)."""
+        self._stop.set()
+
+    def wait(self) -> None:
+        while not self._stop.wait(0.5):
+            pass
+
+    @property
+    def stopping(self) -> bool:
+        return self._stop.is_set()
+
+    # --- the loop -----------------------------------------------------------------------
+
+    def _loop(self) -> None:
+        while not self._stop.is_set():
+            try:
+                worked = self.tick()
+            except Exception:
+                log.exception("dispatch loop iteration failed; retrying")
+                worked = False
+            if not worked:
+                self._stop.wait(self.poll_interval)
+
+    def tick(self) -> bool:
+        """Plan new alerts and start due deliveries; True if there was anything to do."""
+        planned = self.plan_new_alerts()
+        now = self.clock()
+        with self._lock:
+            busy = [
+                name
+                for name, channel in self.channels.items()
+                if self._in_flight.get(name, 0) >= channel.concurrency
+            ]
+        claimed = self.outbox.claim_due(now, exclude_channels=busy)
+        for delivery in claimed:
+            with self._lock:
+                self._in_flight[delivery.channel] = self._in_flight.get(delivery.channel, 0) + 1
+            self._pool.submit(self._run_delivery, delivery)
+        return bool(planned or claimed)
+
+    def plan_new_alerts(self) -> int:
+        """Schedule repeats and expiry for alerts accepted since the last look."""
+        alerts = self.outbox.unplanned_alerts()
+        for stored in alerts:
+            self._plan(stored)
+        return len(alerts)
+
+    def _plan(self, stored: StoredAlert) -> None:
+        """Jobs first (idempotent, in the scheduler's own transactions), then the mark: a
+        crash in between only means the same jobs are written again on restart."""
+        now = self.clock()
+        channels = self.outbox.channels_of(stored.id)
+        if stored.msg_type in ("Update", "Cancel"):
+            envelope = self.envelope(stored.id)
+            for ref in envelope.alert.references if envelope else ():
+                if ref.sent is None:
+                    continue
+                earlier = self.outbox.find_alert(
+                    AlertIdentity(ref.sender, ref.identifier, ref.sent)
+                )
+                if earlier is not None:
+                    self.scheduling.cancel_jobs(earlier.id, list(self.channels))
+        repeats: list[tuple[str, float]] = []
+        if stored.expires_at is not None and stored.msg_type in ("Alert", "Update"):
+            until = datetime.fromtimestamp(stored.expires_at, UTC)
+            if until > now:
+                self.scheduling.schedule_expire(stored.id, until)
+                for name in channels:
+                    channel = self.channels.get(name)
+                    if (
+                        channel is not None
+                        and channel.repeat_every is not None
+                        and self.scheduling.schedule_repeat(
+                            stored.id, name, channel.repeat_every, until, now
+                        )
+                    ):
+                        repeats.append((name, channel.repeat_every.total_seconds()))
+        with self.outbox.transaction() as tx:
+            for name, every in repeats:
+                tx.audit(
+                    AuditEvent(
+                        now, "service", "repeat_scheduled", stored.id, name, {"every_s": every}
+                    )
+                )
+            tx.set_planned(stored.id)
+
+    # --- scheduled jobs -----------------------------------------------------------------
+
+    def run_repeat(self, alert_id: int, channel: str) -> None:
+        now = self.clock()
+        stored = self.outbox.alert(alert_id)
+        if stored is None or stored.superseded_by or stored.cancelled_by or stored.expired:
+            self.scheduling.cancel_jobs(alert_id, [channel])
+            return
+        with self.outbox.transaction() as tx:
+            round_ = tx.next_round(alert_id, channel)
+            delivery_id = tx.insert_delivery(
+                alert_id,
+                channel,
+                purpose=MessagePurpose.ALERT.value,
+                due_at=now.timestamp(),
+                now=now,
+                round_=round_,
+            )
+            tx.audit(
+                AuditEvent(
+                    now,
+                    "scheduler",
+                    "repeat",
+                    alert_id,
+                    channel,
+                    {"round": round_, "delivery": delivery_id},
+                )
+            )
+
+    def run_expire(self, alert_id: int) -> None:
+        now = self.clock()
+        stored = self.outbox.alert(alert_id)
+        if stored is None or stored.expired:
+            return
+        self.scheduling.cancel_jobs(alert_id, list(self.channels))
+        if stored.cancelled_by:
+            return  # already withdrawn by its Cancel
+        stop_alert(
+            self.outbox,
+            alert_id,
+            now,
+            actor="scheduler",
+            action="expired",
+            can_withdraw=self.can_withdraw,
+        )
+
+    def can_withdraw(self, channel: str) -> bool:
+        gateway = self.gateways.get(channel)
+        return gateway is not None and gateway.can_withdraw
+
+    # --- one delivery -------------------------------------------------------------------
+
+    def envelope(self, alert_id: int) -> AlertEnvelope | None:
+        cached = self._envelopes.get(alert_id)
+        if cached is not None:
+            self._envelopes.move_to_end(alert_id)
+            return cached
+        stored = self.outbox.alert(alert_id)
+        if stored is None:
+            return None
+        envelope = AlertEnvelope(
+            stored.id, stored.identity, stored.data, parse_alert(stored.data).alert
+        )
+        self._envelopes[alert_id] = envelope
+        while len(self._envelopes) > 256:
+            self._envelopes.popitem(last=False)
+        return envelope
+
+    def _run_delivery(self, delivery: DeliveryRow) -> None:
+        try:
+            self._deliver(delivery)
+        except Exception as exc:
+            log.exception("delivery %d on %s failed unexpectedly", delivery.id, delivery.channel)
+            self._finish(delivery, AttemptOutcome.retryable(f"internal error: {exc!r}"))
+        finally:
+            with self._lock:
+                self._in_flight[delivery.channel] -= 1
+
+    def _deliver(self, delivery: DeliveryRow) -> None:
+        channel = self.channels.get(delivery.channel)
+        gateway = self.gateways.get(delivery.channel)
+        if channel is None or gateway is None:
+            self._finish(
+                delivery,
+                AttemptOutcome.permanent(f"channel {delivery.channel!r} is no longer configured"),
+            )
+            return
+        envelope = self.envelope(delivery.alert_id)
+        if envelope is None:
+            self._finish(delivery, AttemptOutcome.permanent("the alert is missing from the outbox"))
+            return
+        purpose = MessagePurpose(delivery.purpose)
+        try:
+            messages = gateway.prepare(envelope, purpose)
+        except GatewayError as exc:
+            self._finish(delivery, AttemptOutcome.from_error(exc))
+            return
+        done = self.outbox.delivered_keys(delivery.id)
+        confirmed = True  # until a receipt says only "sent"
+        bucket = self._buckets.get(delivery.channel)
+        for message in messages:
+            if message.key in done:
+                continue
+            if self._stop.is_set():
+                self._finish(delivery, AttemptOutcome.retryable("service stopping"))
+                return
+            if bucket is not None:
+                while (wait := bucket.take(time.monotonic())) > 0:
+                    time.sleep(wait)
+            try:
+                receipt = gateway.deliver(message)
+            except GatewayError as exc:
+                self._finish(delivery, AttemptOutcome.from_error(exc))
+                return
+            now = self.clock()
+            with self.outbox.transaction() as tx:
+                tx.record_message(
+                    delivery.id, message.key, receipt.status.value, receipt.reference, now
+                )
+            confirmed = confirmed and receipt.status is ReceiptStatus.CONFIRMED
+        status = ReceiptStatus.CONFIRMED if confirmed else ReceiptStatus.SENT
+        self._finish(delivery, AttemptOutcome.success(status))
+
+    def _finish(self, delivery: DeliveryRow, outcome: AttemptOutcome) -> None:
+        channel = self.channels.get(delivery.channel)
+        now = self.clock()
+        policy = (
+            BackoffPolicy(channel.backoff_initial, channel.backoff_max)
+            if channel
+            else BackoffPolicy(timedelta(seconds=1), timedelta(minutes=5))
+        )
+        transition = after_attempt(
+            DeliveryState.IN_FLIGHT,
+            delivery.attempts,
+            outcome,
+            max_attempts=channel.max_attempts if channel else 1,
+            now=now,
+            backoff=policy,
+            rng=self.rng,
+        )
+        due = transition.next_attempt_at.timestamp() if transition.next_attempt_at else None
+        with self.outbox.transaction() as tx:
+            tx.update_delivery(
+                delivery.id,
+                transition.new_state,
+                now=now,
+                due_at=due,
+                error=None if transition.new_state in _OK else transition.reason,
+            )
+            action = {
+                DeliveryState.SENT: "sent",
+                DeliveryState.CONFIRMED: "confirmed",
+                DeliveryState.FAILED: "failed",
+                DeliveryState.PENDING: "retry_scheduled",
+            }.get(transition.new_state, transition.new_state.value)
+            if delivery.purpose == MessagePurpose.WITHDRAW.value and transition.new_state in _OK:
+                action = "withdrawn"
+            tx.audit(
+                AuditEvent(
+                    now,
+                    "service",
+                    action,
+                    delivery.alert_id,
+                    delivery.channel,
+                    {
+                        "delivery": delivery.id,
+                        "attempt": delivery.attempts,
+                        "reason": transition.reason,
+                        "next_attempt_at": due,
+                    },
+                )
+            )
+        if self.on_event is not None:
+            self.on_event(action, delivery, transition.reason)
+
+
+_OK = frozenset({DeliveryState.SENT, DeliveryState.CONFIRMED})

@@ -1,0 +1,564 @@
+"""The outbox: SQLite in WAL mode with ``synchronous=FULL``, the embedded default.
+
+Accepting an alert is one transaction: the original bytes, the identity, one delivery row per
+routed channel and the audit entries commit together or not at all. Deliveries carry their own
+due time, state and attempt count, and each message a gateway has delivered is recorded, so a
+restart resumes exactly where the work stopped (at least once; at most the message that was in
+flight at the crash is sent twice).
+
+Each thread gets its own connection; other processes (``tocsin send``) write to the same file.
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+import threading
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+
+from cap.model import AlertIdentity
+from cap.timefmt import format_cap_datetime
+from dispatch import audit
+from dispatch.audit import AuditEvent
+from dispatch.delivery import DeliveryState
+from dispatch.errors import StoreError
+
+SCHEMA = """
+CREATE TABLE IF NOT EXISTS alerts (
+    id INTEGER PRIMARY KEY,
+    sender TEXT NOT NULL,
+    identifier TEXT NOT NULL,
+    sent_utc TEXT NOT NULL,
+    sent TEXT NOT NULL,
+    msg_type TEXT NOT NULL,
+    status TEXT NOT NULL,
+    expires_at REAL,
+    data BLOB NOT NULL,
+    accepted_at TEXT NOT NULL,
+    submitted_by TEXT NOT NULL,
+    planned INTEGER NOT NULL DEFAULT 0,
+    superseded_by INTEGER REFERENCES alerts(id),
+    cancelled_by INTEGER REFERENCES alerts(id),
+    expired INTEGER NOT NULL DEFAULT 0,
+    UNIQUE (sender, identifier, sent_utc)
+);
+CREATE INDEX IF NOT EXISTS alerts_unplanned ON alerts(planned) WHERE planned = 0;
+CREATE TABLE IF NOT EXISTS deliveries (
+    id INTEGER PRIMARY KEY,
+    alert_id INTEGER NOT NULL REFERENCES alerts(id),
+    channel TEXT NOT NULL,
+    purpose TEXT NOT NULL,
+    round INTEGER NOT NULL DEFAULT 0,
+    state TEXT NOT NULL,
+    attempts INTEGER NOT NULL DEFAULT 0,
+    due_at REAL NOT NULL,
+    last_error TEXT,
+    updated_at TEXT NOT NULL,
+    UNIQUE (alert_id, channel, purpose, round)
+);
+CREATE INDEX IF NOT EXISTS deliveries_due ON deliveries(state, due_at);
+CREATE INDEX IF NOT EXISTS deliveries_alert ON deliveries(alert_id);
+CREATE TABLE IF NOT EXISTS delivered_messages (
+    delivery_id INTEGER NOT NULL REFERENCES deliveries(id),
+    message_key TEXT NOT NULL,
+    receipt_status TEXT NOT NULL,
+    reference TEXT,
+    at TEXT NOT NULL,
+    PRIMARY KEY (delivery_id, message_key)
+);
+"""
+
+
+def utc_text(value: datetime) -> str:
+    return value.astimezone(UTC).isoformat(timespec="microseconds")
+
+
+@dataclass(frozen=True, slots=True)
+class StoredAlert:
+    id: int
+    identity: AlertIdentity
+    sent_text: str
+    msg_type: str
+    status: str
+    expires_at: float | None
+    data: bytes
+    accepted_at: str
+    submitted_by: str
+    superseded_by: int | None
+    cancelled_by: int | None
+    expired: bool
+
+
+@dataclass(frozen=True, slots=True)
+class DeliveryRow:
+    id: int
+    alert_id: int
+    channel: str
+    purpose: str
+    round: int
+    state: DeliveryState
+    attempts: int
+    due_at: float
+    last_error: str | None
+    updated_at: str
+
+
+_ALERT_COLUMNS = (
+    "id, sender, identifier, sent_utc, sent, msg_type, status, expires_at, data, accepted_at, "
+    "submitted_by, superseded_by, cancelled_by, expired"
+)
+_DELIVERY_COLUMNS = (
+    "id, alert_id, channel, purpose, round, state, attempts, due_at, last_error, updated_at"
+)
+
+
+def _alert(row: sqlite3.Row) -> StoredAlert:
+    sent = datetime.fromisoformat(row["sent_utc"])
+    return StoredAlert(
+        row["id"],
+        AlertIdentity(row["sender"], row["identifier"], sent),
+        row["sent"],
+        row["msg_type"],
+        row["status"],
+        row["expires_at"],
+        bytes(row["data"]),
+        row["accepted_at"],
+        row["submitted_by"],
+        row["superseded_by"],
+        row["cancelled_by"],
+        bool(row["expired"]),
+    )
+
+
+def _delivery(row: sqlite3.Row) -> DeliveryRow:
+    return DeliveryRow(
+        row["id"],
+        row["alert_id"],
+        row["channel"],
+        row["purpose"],
+        row["round"],
+        DeliveryState(row["state"]),
+        row["attempts"],
+        row["due_at"],
+        row["last_error"],
+        row["updated_at"],
+    )
+
+
+class Transaction:
+    """Writes that commit together. Obtained from :meth:`Outbox.transaction`."""
+
+    def __init__(self, conn: sqlite3.Connection) -> None:
+        self.conn = conn
+
+    def find_alert(self, identity: AlertIdentity) -> StoredAlert | None:
+        row = self.conn.execute(
+            f"SELECT {_ALERT_COLUMNS} FROM alerts WHERE sender = ? AND identifier = ? "
+            "AND sent_utc = ?",
+            (identity.sender, identity.identifier, utc_text(identity.sent)),
+        ).fetchone()
+        return _alert(row) if row else None
+
+    def insert_alert(
+        self,
+        identity: AlertIdentity,
+        *,
+        msg_type: str,
+        status: str,
+        expires_at: float | None,
+        data: bytes,
+        now: datetime,
+        submitted_by: str,
+    ) -> int:
+        cur = self.conn.execute(
+            "INSERT INTO alerts (sender, identifier, sent_utc, sent, msg_type, status, "
+            "expires_at, data, accepted_at, submitted_by) VALUES (?,?,?,?,?,?,?,?,?,?)",
+            (
+                identity.sender,
+                identity.identifier,
+                utc_text(identity.sent),
+                format_cap_datetime(identity.sent),
+                msg_type,
+                status,
+                expires_at,
+                data,
+                utc_text(now),
+                submitted_by,
+            ),
+        )
+        assert cur.lastrowid is not None
+        return cur.lastrowid
+
+    def insert_delivery(
+        self,
+        alert_id: int,
+        channel: str,
+        *,
+        purpose: str,
+        due_at: float,
+        now: datetime,
+        round_: int = 0,
+    ) -> int | None:
+        """A new pending delivery; ``None`` if that (alert, channel, purpose, round) exists."""
+        cur = self.conn.execute(
+            "INSERT OR IGNORE INTO deliveries (alert_id, channel, purpose, round, state, due_at, "
+            "updated_at) VALUES (?,?,?,?,?,?,?)",
+            (
+                alert_id,
+                channel,
+                purpose,
+                round_,
+                DeliveryState.PENDING.value,
+                due_at,
+                utc_text(now),
+            ),
+        )
+        return cur.lastrowid if cur.rowcount else None
+
+    def mark_superseded(self, alert_id: int, by: int, *, cancel: bool, now: datetime) -> int:
+        """Record that ``by`` updates or cancels ``alert_id``; stop its pending deliveries.
+        Returns how many pending deliveries were stopped."""
+        column = "cancelled_by" if cancel else "superseded_by"
+        self.conn.execute(f"UPDATE alerts SET {column} = ? WHERE id = ?", (by, alert_id))
+        cur = self.conn.execute(
+            "UPDATE deliveries SET state = ?, updated_at = ?, last_error = ? "
+            "WHERE alert_id = ? AND state = ? AND purpose = 'alert'",
+            (
+                DeliveryState.SUPERSEDED.value,
+                utc_text(now),
+                f"{'cancelled' if cancel else 'updated'} by alert {by}",
+                alert_id,
+                DeliveryState.PENDING.value,
+            ),
+        )
+        return cur.rowcount
+
+    def channels_of(self, alert_id: int) -> list[str]:
+        """The channels an alert was routed to (any purpose, any state)."""
+        rows = self.conn.execute(
+            "SELECT DISTINCT channel FROM deliveries WHERE alert_id = ? AND purpose = 'alert'",
+            (alert_id,),
+        ).fetchall()
+        return [r["channel"] for r in rows]
+
+    def channels_reached(self, alert_id: int) -> list[str]:
+        """The channels where some delivery of the alert went out (sent or confirmed)."""
+        rows = self.conn.execute(
+            "SELECT DISTINCT channel FROM deliveries WHERE alert_id = ? AND purpose = 'alert' "
+            "AND state IN (?, ?)",
+            (alert_id, DeliveryState.SENT.value, DeliveryState.CONFIRMED.value),
+        ).fetchall()
+        return [r["channel"] for r in rows]
+
+    def set_planned(self, alert_id: int) -> None:
+        self.conn.execute("UPDATE alerts SET planned = 1 WHERE id = ?", (alert_id,))
+
+    def set_expired(self, alert_id: int, now: datetime) -> int:
+        self.conn.execute("UPDATE alerts SET expired = 1 WHERE id = ?", (alert_id,))
+        cur = self.conn.execute(
+            "UPDATE deliveries SET state = ?, updated_at = ?, last_error = 'expired' "
+            "WHERE alert_id = ? AND state = ? AND purpose = 'alert'",
+            (DeliveryState.SUPERSEDED.value, utc_text(now), alert_id, DeliveryState.PENDING.value),
+        )
+        return cur.rowcount
+
+    def next_round(self, alert_id: int, channel: str) -> int:
+        row = self.conn.execute(
+            "SELECT COALESCE(MAX(round), -1) + 1 AS n FROM deliveries "
+            "WHERE alert_id = ? AND channel = ? AND purpose = 'alert'",
+            (alert_id, channel),
+        ).fetchone()
+        return int(row["n"])
+
+    def update_delivery(
+        self,
+        delivery_id: int,
+        state: DeliveryState,
+        *,
+        now: datetime,
+        due_at: float | None = None,
+        error: str | None = None,
+    ) -> None:
+        if due_at is None:
+            self.conn.execute(
+                "UPDATE deliveries SET state = ?, last_error = ?, updated_at = ? WHERE id = ?",
+                (state.value, error, utc_text(now), delivery_id),
+            )
+        else:
+            self.conn.execute(
+                "UPDATE deliveries SET state = ?, last_error = ?, updated_at = ?, due_at = ? "
+                "WHERE id = ?",
+                (state.value, error, utc_text(now), due_at, delivery_id),
+            )
+
+    def record_message(
+        self, delivery_id: int, key: str, status: str, reference: str | None, now: datetime
+    ) -> None:
+        self.conn.execute(
+            "INSERT OR REPLACE INTO delivered_messages VALUES (?,?,?,?,?)",
+            (delivery_id, key, status, reference, utc_text(now)),
+        )
+
+    def audit(self, event: AuditEvent) -> None:
+        audit.append(self.conn, event)
+
+
+class Outbox:
+    """The SQLite outbox file, one connection per thread."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self._local = threading.local()
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            conn = self._connection()
+            conn.executescript(SCHEMA)
+            audit.ensure_schema(conn)
+        except (OSError, sqlite3.Error) as exc:
+            raise StoreError(f"cannot open the outbox {path}: {exc}") from None
+
+    def connection(self) -> sqlite3.Connection:
+        """This thread's connection (for read-only tools such as the audit check)."""
+        return self._connection()
+
+    def _connection(self) -> sqlite3.Connection:
+        conn: sqlite3.Connection | None = getattr(self._local, "conn", None)
+        if conn is None:
+            conn = sqlite3.connect(self.path, timeout=30.0, isolation_level=None)
+            conn.row_factory = sqlite3.Row
+            conn.execute("PRAGMA journal_mode=WAL")
+            conn.execute("PRAGMA synchronous=FULL")
+            conn.execute("PRAGMA foreign_keys=ON")
+            conn.execute("PRAGMA busy_timeout=30000")
+            self._local.conn = conn
+        return conn
+
+    @contextmanager
+    def transaction(self) -> Iterator[Transaction]:
+        """BEGIN IMMEDIATE ... COMMIT; rolled back if the block raises."""
+        conn = self._connection()
+        try:
+            conn.execute("BEGIN IMMEDIATE")
+        except sqlite3.Error as exc:
+            raise StoreError(f"the outbox {self.path} is not writable: {exc}") from None
+        try:
+            yield Transaction(conn)
+        except BaseException:
+            conn.execute("ROLLBACK")
+            raise
+        try:
+            conn.execute("COMMIT")
+        except sqlite3.Error as exc:
+            raise StoreError(f"the outbox {self.path} could not commit: {exc}") from None
+
+    def close(self) -> None:
+        conn: sqlite3.Connection | None = getattr(self._local, "conn", None)
+        if conn is not None:
+            conn.close()
+            self._local.conn = None
+
+    # --- reads --------------------------------------------------------------------------
+
+    def alert(self, alert_id: int) -> StoredAlert | None:
+        row = (
+            self._connection()
+            .execute(f"SELECT {_ALERT_COLUMNS} FROM alerts WHERE id = ?", (alert_id,))
+            .fetchone()
+        )
+        return _alert(row) if row else None
+
+    def find_alerts(self, ref: str) -> list[StoredAlert]:
+        """Alerts by outbox id or CAP identifier."""
+        conn = self._connection()
+        if ref.isdigit():
+            rows = conn.execute(
+                f"SELECT {_ALERT_COLUMNS} FROM alerts WHERE id = ? OR identifier = ?",
+                (int(ref), ref),
+            ).fetchall()
+        else:
+            rows = conn.execute(
+                f"SELECT {_ALERT_COLUMNS} FROM alerts WHERE identifier = ?", (ref,)
+            ).fetchall()
+        return [_alert(r) for r in rows]
+
+    def recent_alerts(self, limit: int = 20) -> list[StoredAlert]:
+        rows = (
+            self._connection()
+            .execute(f"SELECT {_ALERT_COLUMNS} FROM alerts ORDER BY id DESC LIMIT ?", (limit,))
+            .fetchall()
+        )
+        return [_alert(r) for r in rows]
+
+    def deliveries(self, alert_id: int) -> list[DeliveryRow]:
+        rows = (
+            self._connection()
+            .execute(
+                f"SELECT {_DELIVERY_COLUMNS} FROM deliveries WHERE alert_id = ? ORDER BY id",
+                (alert_id,),
+            )
+            .fetchall()
+        )
+        return [_delivery(r) for r in rows]
+
+    def delivery(self, delivery_id: int) -> DeliveryRow | None:
+        row = (
+            self._connection()
+            .execute(f"SELECT {_DELIVERY_COLUMNS} FROM deliveries WHERE id = ?", (delivery_id,))
+            .fetchone()
+        )
+        return _delivery(row) if row else None
+
+    def delivered_keys(self, delivery_id: int) -> set[str]:
+        rows = (
+            self._connection()
+            .execute(
+                "SELECT message_key FROM delivered_messages WHERE delivery_id = ?", (delivery_id,)
+            )
+            .fetchall()
+        )
+        return {r["message_key"] for r in rows}
+
+    def find_alert(self, identity: AlertIdentity) -> StoredAlert | None:
+        row = (
+            self._connection()
+            .execute(
+                f"SELECT {_ALERT_COLUMNS} FROM alerts WHERE sender = ? AND identifier = ? "
+                "AND sent_utc = ?",
+                (identity.sender, identity.identifier, utc_text(identity.sent)),
+            )
+            .fetchone()
+        )
+        return _alert(row) if row else None
+
+    def channels_of(self, alert_id: int) -> list[str]:
+        rows = (
+            self._connection()
+            .execute(
+                "SELECT DISTINCT channel FROM deliveries WHERE alert_id = ? AND purpose = 'alert'",
+                (alert_id,),
+            )
+            .fetchall()
+        )
+        return [r["channel"] for r in rows]
+
+    def unplanned_alerts(self) -> list[StoredAlert]:
+        rows = (
+            self._connection()
+            .execute(f"SELECT {_ALERT_COLUMNS} FROM alerts WHERE planned = 0 ORDER BY id")
+            .fetchall()
+        )
+        return [_alert(r) for r in rows]
+
+    def next_due(self) -> float | None:
+        row = (
+            self._connection()
+            .execute(
+                "SELECT MIN(due_at) AS t FROM deliveries WHERE state = ?",
+                (DeliveryState.PENDING.value,),
+            )
+            .fetchone()
+        )
+        return float(row["t"]) if row and row["t"] is not None else None
+
+    def in_flight_counts(self) -> dict[str, int]:
+        rows = (
+            self._connection()
+            .execute(
+                "SELECT channel, COUNT(*) AS n FROM deliveries WHERE state = ? GROUP BY channel",
+                (DeliveryState.IN_FLIGHT.value,),
+            )
+            .fetchall()
+        )
+        return {r["channel"]: int(r["n"]) for r in rows}
+
+    def claim_due(
+        self, now: datetime, *, exclude_channels: Sequence[str] = (), limit: int = 32
+    ) -> list[DeliveryRow]:
+        """Move due pending deliveries to in flight (one transaction) and return them."""
+        epoch = now.timestamp()
+        with self.transaction() as tx:
+            rows = tx.conn.execute(
+                f"SELECT {_DELIVERY_COLUMNS} FROM deliveries WHERE state = ? AND due_at <= ? "
+                "ORDER BY due_at, id LIMIT ?",
+                (DeliveryState.PENDING.value, epoch, limit * 4),
+            ).fetchall()
+            claimed: list[DeliveryRow] = []
+            for row in rows:
+                d = _delivery(row)
+                if d.channel in exclude_channels:
+                    continue
+                tx.conn.execute(
+                    "UPDATE deliveries SET state = ?, attempts = attempts + 1, updated_at = ? "
+                    "WHERE id = ?",
+                    (DeliveryState.IN_FLIGHT.value, utc_text(now), d.id),
+                )
+                tx.audit(
+                    AuditEvent(
+                        now,
+                        "service",
+                        "attempt",
+                        d.alert_id,
+                        d.channel,
+                        {"delivery": d.id, "attempt": d.attempts + 1, "purpose": d.purpose},
+                    )
+                )
+                claimed.append(
+                    DeliveryRow(
+                        d.id,
+                        d.alert_id,
+                        d.channel,
+                        d.purpose,
+                        d.round,
+                        DeliveryState.IN_FLIGHT,
+                        d.attempts + 1,
+                        d.due_at,
+                        d.last_error,
+                        utc_text(now),
+                    )
+                )
+                if len(claimed) >= limit:
+                    break
+        return claimed
+
+    def recover_in_flight(self, now: datetime) -> int:
+        """After a crash: deliveries left in flight go back to pending, due now."""
+        with self.transaction() as tx:
+            rows = tx.conn.execute(
+                "SELECT id, alert_id, channel FROM deliveries WHERE state = ?",
+                (DeliveryState.IN_FLIGHT.value,),
+            ).fetchall()
+            for row in rows:
+                tx.update_delivery(
+                    row["id"],
+                    DeliveryState.PENDING,
+                    now=now,
+                    due_at=now.timestamp(),
+                    error="interrupted (service stopped while delivering)",
+                )
+                tx.audit(
+                    AuditEvent(
+                        now,
+                        "service",
+                        "recovered",
+                        row["alert_id"],
+                        row["channel"],
+                        {"delivery": row["id"]},
+                    )
+                )
+        return len(rows)
+
+    def counts(self) -> dict[str, int]:
+        rows = (
+            self._connection()
+            .execute("SELECT state, COUNT(*) AS n FROM deliveries GROUP BY state")
+            .fetchall()
+        )
+        return {r["state"]: int(r["n"]) for r in rows}
+
+
+def detail_json(detail: dict[str, object]) -> str:
+    return json.dumps(detail, sort_keys=True, separators=(",", ":"), default=str)
