@@ -13,3 +13,15 @@ class StoreError(DispatchError):
 
 class SubmissionError(DispatchError):
     """An alert was not accepted (invalid, unreadable); nothing was stored."""
+
+
+class AuditError(DispatchError):
+    """An audit event cannot be recorded (naive time, detail not JSON, broken chain head)."""
+
+
+class InvalidTransition(DispatchError):  # noqa: N818 - the name the dispatch API promises
+    """A delivery was asked to move to a state it cannot reach from where it is."""
+
+
+class PolicyError(DispatchError, ValueError):
+    """A retry or rate-limit setting is out of range; the message names the setting."""
