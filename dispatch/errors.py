@@ -25,3 +25,8 @@ class InvalidTransition(DispatchError):  # noqa: N818 - the name the dispatch AP
 
 class PolicyError(DispatchError, ValueError):
     """A retry or rate-limit setting is out of range; the message names the setting."""
+
+
+class ConfigurationError(DispatchError):
+    """The dispatch sections of the configuration file ([store], [channels.*], [intake]) are
+    wrong; the message names the table and key, what is wrong and how to fix it."""
