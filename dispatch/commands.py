@@ -38,7 +38,7 @@ from dispatch.status import alert_status_json, format_alert_status
 from dispatch.store import Outbox
 from dispatch.withdrawal import stop_alert
 from gateways.base import Gateway, GatewayConfigError
-from gateways.registry import GATEWAY_KINDS, create_gateway
+from gateways.registry import create_gateway, gateway_factory
 
 
 def data_dir() -> Path:
@@ -63,7 +63,10 @@ def load(args: argparse.Namespace) -> Loaded:
             config = default_dispatch_config(data_dir())
         else:
             config = parse_dispatch_config(
-                settings.raw, base_dir=settings.path.parent, data_dir=data_dir()
+                settings.raw,
+                base_dir=settings.path.parent,
+                data_dir=data_dir(),
+                source=settings.path,
             )
     except DispatchError as exc:
         raise UsageError(str(exc)) from None
@@ -79,7 +82,10 @@ def can_withdraw_for(config: DispatchConfig) -> Callable[[str], bool]:
     kinds = {c.name: c.gateway for c in config.channels}
 
     def can_withdraw(channel: str) -> bool:
-        factory = GATEWAY_KINDS.get(kinds.get(channel, ""))
+        try:
+            factory = gateway_factory(kinds.get(channel, ""))
+        except GatewayConfigError:
+            return False
         return bool(getattr(factory, "can_withdraw", False))
 
     return can_withdraw

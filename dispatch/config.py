@@ -201,6 +201,7 @@ _INTAKE_KEYS: Final = ("listen", "tokens")
 _AREA_KEYS: Final = ("polygons", "circles", "geocodes")
 
 _NAME_RE: Final = re.compile(r"[A-Za-z0-9][A-Za-z0-9_-]{0,63}")
+_PLUGIN_RE: Final = re.compile(r"[A-Za-z_][\w.]*:[A-Za-z_]\w*")
 _LANGUAGE_RANGE_RE: Final = re.compile(r"[A-Za-z]{1,8}(?:-[A-Za-z0-9]{1,8})*")
 _COMPACT_DURATION_RE: Final = re.compile(r"(?:\d+(?:\.\d+)?(?:w|d|h|min|m|s))+")
 _COMPACT_PART_RE: Final = re.compile(r"(\d+(?:\.\d+)?)(w|d|h|min|m|s)")
@@ -374,8 +375,8 @@ def _split_listen(listen: str, where: str) -> tuple[str, int]:
         )
     host = match.group(1) or match.group(3)
     port = int(match.group(2) or match.group(4))
-    if not 1 <= port <= 65535:
-        raise ConfigurationError(f"{where} {listen!r}: port {port} is outside 1..65535")
+    if not 0 <= port <= 65535:  # 0: any free port (tests, the demo)
+        raise ConfigurationError(f"{where} {listen!r}: port {port} is outside 0..65535")
     return host, port
 
 
@@ -438,8 +439,11 @@ def _channel(name: str, table: Mapping[str, Any], where: str, base_dir: Path) ->
             "channel sends"
         )
     gateway = _string(table["gateway"], f"{where} gateway")
-    if not _NAME_RE.fullmatch(gateway):
-        raise ConfigurationError(f"{where} gateway {gateway!r} is not a gateway name")
+    if not (_NAME_RE.fullmatch(gateway) or _PLUGIN_RE.fullmatch(gateway)):
+        raise ConfigurationError(
+            f"{where} gateway {gateway!r} is neither a gateway name ('file', 'log', ...) nor a "
+            "third-party gateway written as 'package.module:Class'"
+        )
     routing = _routing(table, where)
     options = {
         key: _resolve_option(key, value, f"{where} {key}", base_dir)

@@ -93,6 +93,15 @@ def _handler_class(
             self.end_headers()
             self.wfile.write(data)
 
+        def _drain(self, length: int) -> None:
+            """Read and drop a refused body (up to 64 MB) so the client sees our answer."""
+            left = min(length, 64 * 1024 * 1024)
+            while left > 0:
+                chunk = self.rfile.read(min(left, 65536))
+                if not chunk:
+                    break
+                left -= len(chunk)
+
         def _token(self) -> str | None:
             """The caller's token name if authorised; else an error has been sent."""
             header = self.headers.get("Authorization", "")
@@ -140,6 +149,8 @@ def _handler_class(
                 return
             length = int(length_text)
             if length > max_bytes:
+                self._drain(length)
+                self.close_connection = True
                 self._send(
                     HTTPStatus.REQUEST_ENTITY_TOO_LARGE,
                     {"error": f"the document is {length} bytes, over the {max_bytes} limit"},

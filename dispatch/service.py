@@ -297,7 +297,19 @@ class DispatchService:
             if message.key in done:
                 continue
             if self._stop.is_set():
-                self._finish(delivery, AttemptOutcome.retryable("service stopping"))
+                now = self.clock()
+                with self.outbox.transaction() as tx:
+                    tx.release(delivery.id, now, "service stopped before all messages went out")
+                    tx.audit(
+                        AuditEvent(
+                            now,
+                            "service",
+                            "released",
+                            delivery.alert_id,
+                            delivery.channel,
+                            {"delivery": delivery.id},
+                        )
+                    )
                 return
             if bucket is not None:
                 while (wait := bucket.take(time.monotonic())) > 0:

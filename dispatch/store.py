@@ -295,6 +295,15 @@ class Transaction:
                 (state.value, error, utc_text(now), due_at, delivery_id),
             )
 
+    def release(self, delivery_id: int, now: datetime, reason: str) -> None:
+        """Give an unfinished attempt back (the service is stopping): pending again, due now,
+        and the attempt does not count against the channel's limit."""
+        self.conn.execute(
+            "UPDATE deliveries SET state = ?, attempts = MAX(attempts - 1, 0), due_at = ?, "
+            "last_error = ?, updated_at = ? WHERE id = ?",
+            (DeliveryState.PENDING.value, now.timestamp(), reason, utc_text(now), delivery_id),
+        )
+
     def record_message(
         self, delivery_id: int, key: str, status: str, reference: str | None, now: datetime
     ) -> None:

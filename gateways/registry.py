@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+import importlib
 from collections.abc import Callable, Mapping
-from typing import Any
+from typing import Any, cast
 
 from gateways.base import Gateway, GatewayConfigError
 from gateways.file import FileGateway
@@ -17,8 +18,24 @@ GATEWAY_KINDS: dict[str, GatewayFactory] = {
 }
 
 
-def create_gateway(kind: str, channel: str, options: Mapping[str, Any]) -> Gateway:
+def gateway_factory(kind: str) -> GatewayFactory | None:
+    """A built-in kind by name, or a third-party gateway as ``package.module:Class``."""
     factory = GATEWAY_KINDS.get(kind)
+    if factory is not None or ":" not in kind:
+        return factory
+    module_name, _, attribute = kind.partition(":")
+    try:
+        module = importlib.import_module(module_name)
+    except ImportError as exc:
+        raise GatewayConfigError(f"gateway {kind!r}: cannot import {module_name}: {exc}") from None
+    found = getattr(module, attribute, None)
+    if found is None or not callable(found):
+        raise GatewayConfigError(f"gateway {kind!r}: {module_name} has no {attribute}")
+    return cast(GatewayFactory, found)
+
+
+def create_gateway(kind: str, channel: str, options: Mapping[str, Any]) -> Gateway:
+    factory = gateway_factory(kind)
     if factory is None:
         raise GatewayConfigError(
             f"channel {channel!r}: unknown gateway {kind!r}; known: {', '.join(GATEWAY_KINDS)}"

@@ -363,7 +363,7 @@ def test_intake() -> None:
     ("toml", "expected"),
     [
         ('listen = "8470"', "[intake] listen '8470' is not host:port"),
-        ('listen = "localhost:70000"', "port 70000 is outside 1..65535"),
+        ('listen = "localhost:70000"', "port 70000 is outside 0..65535"),
         ('tokens = ["short"]', "[intake] tokens[1] must be at least 16 characters"),
         (f'tokens = "{TOKEN} x"', "[intake] tokens[1] must be at least 16 characters"),
         ("token = 1", "[intake] has unknown key(s) token; known: listen, tokens"),

@@ -1,0 +1,73 @@
+"""Test gateways loaded by ``tocsin serve`` as ``tests.dispatch.recording_gateway:...``.
+
+``RecordingGateway`` appends one line per delivered message to a file (flushed and fsynced
+before it returns, like a real transport's acknowledgement) so that tests can count what
+arrived, duplicates included. ``FlakyGateway`` fails the first ``failures`` attempts, to play a
+channel that is down for a while.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+from gateways.base import (
+    AlertEnvelope,
+    ChannelMessage,
+    MessagePurpose,
+    Receipt,
+    ReceiptStatus,
+    TransientGatewayError,
+)
+
+
+class RecordingGateway:
+    kind = "recording"
+    can_withdraw = True
+
+    def __init__(self, channel: str, options: Mapping[str, Any]) -> None:
+        self.channel = channel
+        self.path = Path(str(options["path"]))
+        self.messages = int(options.get("messages", 1))
+
+    def prepare(self, envelope: AlertEnvelope, purpose: MessagePurpose) -> list[ChannelMessage]:
+        return [
+            ChannelMessage(
+                self.channel,
+                f"{purpose.value}/{n}",
+                purpose,
+                f"{envelope.alert_id} {envelope.identity.identifier} {purpose.value} {n}".encode(),
+                "text/plain",
+            )
+            for n in range(self.messages)
+        ]
+
+    def deliver(self, message: ChannelMessage) -> Receipt:
+        with self.path.open("ab") as fh:
+            fh.write(message.payload + b"\n")
+            fh.flush()
+            os.fsync(fh.fileno())
+        return Receipt(ReceiptStatus.CONFIRMED, str(self.path))
+
+    def close(self) -> None:
+        return None
+
+
+class FlakyGateway(RecordingGateway):
+    """Fails ``failures`` times (counted in a file, so across restarts too), then records."""
+
+    kind = "flaky"
+
+    def __init__(self, channel: str, options: Mapping[str, Any]) -> None:
+        super().__init__(channel, options)
+        self.failures = int(options.get("failures", 3))
+        self.counter = Path(str(options["counter"]))
+
+    def deliver(self, message: ChannelMessage) -> Receipt:
+        failed = int(self.counter.read_text()) if self.counter.exists() else 0
+        if failed < self.failures:
+            self.counter.write_text(str(failed + 1))
+            raise TransientGatewayError(f"channel down (simulated failure {failed + 1})")
+        return super().deliver(message)
