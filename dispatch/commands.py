@@ -100,6 +100,9 @@ def actor_name(prefix: str = "cli") -> str:
 
 
 def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    from dispatch import demo
+
+    demo.register(sub)
     send = sub.add_parser(
         "send",
         help="accept an alert into the outbox for delivery on every routed channel",

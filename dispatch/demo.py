@@ -1,0 +1,182 @@
+"""``tocsin demo``: the end-to-end exercise on the embedded defaults and local endpoints.
+
+It authors a flood warning from a template, validates and previews it, starts the dispatch
+service on a fresh outbox, submits the warning, an update and a cancel, shows each channel's
+deliveries as they happen, and ends with a summary and the audit-log check.
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import shutil
+import sys
+import threading
+import time
+from datetime import UTC, datetime
+from pathlib import Path
+
+from cap.authoring import alert_from_description, cancel_alert, update_alert
+from cap.cli import EXIT_BAD_INPUT, EXIT_OK, RawDefaultsFormatter
+from cap.model import Alert
+from cap.preview import describe_alert
+from cap.serialize import serialize_alert
+from cap.templates import render_template
+from cap.validation import validate_document
+from dispatch import audit
+from dispatch.accept import Acceptance, accept_alert
+from dispatch.config import default_dispatch_config
+from dispatch.delivery import TERMINAL, DeliveryState
+from dispatch.service import DispatchService
+from dispatch.store import DeliveryRow, Outbox
+from gateways.registry import create_gateway
+
+AREA = "Lower Ouse valley between York and Selby"
+POLYGON = "53.96,-1.08 53.93,-1.02 53.80,-1.05 53.78,-1.12 53.90,-1.15 53.96,-1.08"
+
+
+def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    p = sub.add_parser(
+        "demo",
+        help="run the end-to-end exercise on local endpoints",
+        formatter_class=RawDefaultsFormatter,
+        description=(
+            "Author, validate and preview a flood warning; start the dispatch service on a "
+            "fresh outbox with the built-in channels; send the warning, an update and a cancel; "
+            "show every delivery as it happens; print a summary. Files go to --dir."
+        ),
+        epilog="examples:\n  tocsin demo\n  tocsin demo --dir /tmp/tocsin-demo",
+    )
+    p.add_argument("--dir", default="out/demo", help="working folder (emptied first)")
+    p.set_defaults(handler=run_demo)
+
+
+class _Progress:
+    """Prints one line per delivery event, with the time since the demo started."""
+
+    def __init__(self) -> None:
+        self.start = time.monotonic()
+        self.lock = threading.Lock()
+
+    def line(self, text: str) -> None:
+        with self.lock:
+            print(f"  [{time.monotonic() - self.start:6.3f}s] {text}", flush=True)
+
+    def event(self, action: str, delivery: DeliveryRow, reason: str) -> None:
+        what = delivery.purpose if delivery.round == 0 else f"{delivery.purpose}#{delivery.round}"
+        tail = f" ({reason})" if reason and action not in ("sent", "confirmed", "withdrawn") else ""
+        self.line(f"alert {delivery.alert_id} -> {delivery.channel:<8} {what:<9} {action}{tail}")
+
+
+class _ConsoleChannel(logging.Handler):
+    def __init__(self, progress: _Progress) -> None:
+        super().__init__()
+        self.progress = progress
+
+    def emit(self, record: logging.LogRecord) -> None:
+        self.progress.line(f"console says: {record.getMessage()}")
+
+
+def _settle(outbox: Outbox, alert_ids: list[int], timeout: float = 30.0) -> bool:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        rows = [d for a in alert_ids for d in outbox.deliveries(a)]
+        if rows and all(d.state in TERMINAL or d.state is DeliveryState.SENT for d in rows):
+            return True
+        time.sleep(0.02)
+    return False
+
+
+def run_demo(args: argparse.Namespace) -> int:
+    folder = Path(args.dir)
+    if folder.exists():
+        shutil.rmtree(folder)
+    folder.mkdir(parents=True)
+    data_dir = folder / "data"
+    config = default_dispatch_config(data_dir)
+    progress = _Progress()
+    now = datetime.now(UTC)
+
+    print("== 1. author a flood warning from the 'flood' template")
+    desc = render_template("flood", {"area": AREA, "polygon": POLYGON, "river": "the River Ouse"})
+    desc["sender"] = "alerts@demo.tocsin.invalid"
+    warning = alert_from_description(desc, now=now)
+    files = {"warning": folder / "1-flood-warning.xml"}
+    files["warning"].write_bytes(serialize_alert(warning))
+    print(f"   wrote {files['warning']}")
+
+    print("== 2. validate it (OASIS schema, CAP 1.2 rules)")
+    report = validate_document(files["warning"].read_bytes(), source=str(files["warning"]))[0]
+    errors = sum(1 for f in report.findings if f.severity == "error")
+    print(f"   {'valid' if report.valid else 'INVALID'}: {errors} errors, "
+          f"{len(report.findings) - errors} warnings")  # fmt: skip
+    if not report.valid:
+        return EXIT_BAD_INPUT
+
+    print("== 3. preview")
+    sys.stdout.write("".join(f"   {line}\n" for line in describe_alert(warning).splitlines()))
+
+    print(f"== 4. start the dispatch service (outbox {config.store.sqlite_path})")
+    print(f"   channels: {', '.join(f'{c.name} ({c.gateway})' for c in config.channels)}")
+    logging.getLogger("tocsin.channel").addHandler(_ConsoleChannel(progress))
+    logging.getLogger("tocsin.channel").setLevel(logging.INFO)
+    logging.getLogger("tocsin.channel").propagate = False
+    outbox = Outbox(config.store.sqlite_path)
+    gateways = {c.name: create_gateway(c.gateway, c.name, c.options) for c in config.channels}
+    service = DispatchService(
+        config, Outbox(config.store.sqlite_path), gateways, on_event=progress.event
+    )
+    service.start()
+    accepted: list[tuple[str, Acceptance]] = []
+    try:
+
+        def send(label: str, alert: Alert, path: Path) -> Acceptance:
+            path.write_bytes(serialize_alert(alert))
+            acceptance = accept_alert(
+                outbox, config.channels, path.read_bytes(), actor="demo",
+                now=datetime.now(UTC), can_withdraw=lambda c: gateways[c].can_withdraw,
+                source=str(path),
+            )  # fmt: skip
+            planned = ", ".join(
+                f"{p.channel}:{p.purpose.value}"
+                + (f" of alert {p.alert_id}" if p.alert_id != acceptance.alert_id else "")
+                for p in acceptance.deliveries
+            )
+            progress.line(f"accepted {label} as alert {acceptance.alert_id} -> {planned}")
+            accepted.append((label, acceptance))
+            return acceptance
+
+        print("== 5. send the warning, then an update, then a cancel")
+        first = send("warning", warning, files["warning"])
+        _settle(outbox, [first.alert_id])
+        update = update_alert(
+            warning,
+            {"info_changes": {"severity": "Extreme", "expires": "+18h",
+                              "headline": f"Severe flood warning for {AREA}: danger to life"}},
+            now=datetime.now(UTC),
+        )  # fmt: skip
+        second = send("update", update, folder / "2-flood-update.xml")
+        _settle(outbox, [first.alert_id, second.alert_id])
+        cancel = cancel_alert(
+            update, now=datetime.now(UTC), note="River levels have fallen below flood stage"
+        )
+        third = send("cancel", cancel, folder / "3-flood-cancel.xml")
+        settled = _settle(outbox, [first.alert_id, second.alert_id, third.alert_id])
+    finally:
+        service.stop()
+
+    print("== 6. summary")
+    print(f"   {'alert':<7}{'what':<9}{'channel':<10}{'purpose':<10}{'state':<11}attempts")
+    for label, acceptance in accepted:
+        for d in outbox.deliveries(acceptance.alert_id):
+            print(f"   {acceptance.alert_id:<7}{label:<9}{d.channel:<10}{d.purpose:<10}"
+                  f"{d.state.value:<11}{d.attempts}")  # fmt: skip
+    check = audit.verify(outbox.connection())
+    archive = sorted(p.name for p in (data_dir / "archive").glob("*.xml"))
+    print(f"   archive: {len(archive)} CAP files in {data_dir / 'archive'}")
+    print(
+        f"   audit log: {'intact' if check.ok else 'TAMPERED'}, {check.entries} entries; "
+        f"head {audit.format_head(audit.head(outbox.connection()))}"
+    )
+    print(f"   all deliveries settled: {settled}")
+    return EXIT_OK if settled and check.ok else EXIT_BAD_INPUT
