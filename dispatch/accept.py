@@ -16,10 +16,8 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
-from cap.errors import CapError
 from cap.findings import Finding, Severity
 from cap.model import Alert, AlertIdentity
-from cap.parsing import parse_alert
 from cap.validation import validate_document
 from dispatch.audit import AuditEvent
 from dispatch.config import ChannelConfig
@@ -86,10 +84,9 @@ def validated_alert(data: bytes, source: str) -> tuple[Alert, tuple[Finding, ...
         )
         more = f" (+{len(errors) - 5} more)" if len(errors) > 5 else ""
         raise SubmissionError(f"{source}: invalid alert, not accepted: {lines}{more}")
-    try:
-        alert = parse_alert(data).alert
-    except CapError as exc:  # validated above; kept for safety of the contract
-        raise SubmissionError(f"{source}: {exc}") from None
+    alert = first.alert
+    if alert is None:
+        raise SubmissionError(f"{source}: the alert could not be read")
     warnings = tuple(f for f in first.findings if f.severity is not Severity.ERROR)
     return alert, warnings
 
@@ -143,23 +140,6 @@ def accept_alert(
             now=now,
             submitted_by=actor,
         )
-        tx.audit(
-            AuditEvent(
-                now,
-                actor,
-                "submitted",
-                alert_id,
-                None,
-                {
-                    "sender": identity.sender,
-                    "identifier": identity.identifier,
-                    "sent": identity.sent.isoformat(),
-                    "msg_type": alert.msg_type,
-                    "status": alert.status,
-                    "bytes": len(data),
-                },
-            )
-        )
         planned: list[PlannedDelivery] = []
         targets = {d.channel for d in decisions if d.routed}
         superseded: list[int] = []
@@ -207,34 +187,36 @@ def accept_alert(
                     else:
                         targets.add(channel)
         due = _start_time(alert, now)
-        for decision in decisions:
-            if decision.channel not in targets:
-                tx.audit(
-                    AuditEvent(
-                        now,
-                        actor,
-                        "not_routed",
-                        alert_id,
-                        decision.channel,
-                        {"reason": decision.reason},
-                    )
-                )
+        routed: dict[str, int | None] = {}
         for channel in sorted(targets):
             delivery_id = tx.insert_delivery(
                 alert_id, channel, purpose=MessagePurpose.ALERT.value, due_at=due, now=now
             )
             planned.append(PlannedDelivery(alert_id, channel, MessagePurpose.ALERT, delivery_id))
-            reason = next((d.reason for d in decisions if d.channel == channel), "")
-            tx.audit(
-                AuditEvent(
-                    now,
-                    actor,
-                    "routed",
-                    alert_id,
-                    channel,
-                    {"delivery": delivery_id, "due_at": due, "reason": reason},
-                )
+            routed[channel] = delivery_id
+        # One entry records the acceptance and its routing: they are one state change.
+        tx.audit(
+            AuditEvent(
+                now,
+                actor,
+                "submitted",
+                alert_id,
+                None,
+                {
+                    "sender": identity.sender,
+                    "identifier": identity.identifier,
+                    "sent": identity.sent.isoformat(),
+                    "msg_type": alert.msg_type,
+                    "status": alert.status,
+                    "bytes": len(data),
+                    "due_at": due,
+                    "routed": routed,
+                    "not_routed": {
+                        d.channel: d.reason for d in decisions if d.channel not in targets
+                    },
+                },
             )
+        )
     return Acceptance(
         alert_id, identity, False, decisions, tuple(planned), tuple(superseded), warnings
     )
