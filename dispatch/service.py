@@ -135,12 +135,12 @@ class DispatchService:
         planned = self.plan_new_alerts()
         now = self.clock()
         with self._lock:
-            busy = [
-                name
+            room = {
+                name: channel.concurrency - self._in_flight.get(name, 0)
                 for name, channel in self.channels.items()
-                if self._in_flight.get(name, 0) >= channel.concurrency
-            ]
-        claimed = self.outbox.claim_due(now, exclude_channels=busy)
+            }
+        busy = [name for name, free in room.items() if free <= 0]
+        claimed = self.outbox.claim_due(now, exclude_channels=busy, capacity=room)
         for delivery in claimed:
             with self._lock:
                 self._in_flight[delivery.channel] = self._in_flight.get(delivery.channel, 0) + 1

@@ -14,7 +14,7 @@ from __future__ import annotations
 import json
 import sqlite3
 import threading
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -485,9 +485,15 @@ class Outbox:
         return {r["channel"]: int(r["n"]) for r in rows}
 
     def claim_due(
-        self, now: datetime, *, exclude_channels: Sequence[str] = (), limit: int = 32
+        self,
+        now: datetime,
+        *,
+        exclude_channels: Sequence[str] = (),
+        capacity: Mapping[str, int] | None = None,
+        limit: int = 32,
     ) -> list[DeliveryRow]:
-        """Move due pending deliveries to in flight (one transaction) and return them."""
+        """Move due pending deliveries to in flight (one transaction) and return them, at most
+        ``capacity[channel]`` per channel when given."""
         epoch = now.timestamp()
         with self.transaction() as tx:
             rows = tx.conn.execute(
@@ -496,10 +502,15 @@ class Outbox:
                 (DeliveryState.PENDING.value, epoch, limit * 4),
             ).fetchall()
             claimed: list[DeliveryRow] = []
+            room = dict(capacity) if capacity is not None else None
             for row in rows:
                 d = _delivery(row)
                 if d.channel in exclude_channels:
                     continue
+                if room is not None and d.channel in room:
+                    if room[d.channel] <= 0:
+                        continue
+                    room[d.channel] -= 1
                 tx.conn.execute(
                     "UPDATE deliveries SET state = ?, attempts = attempts + 1, updated_at = ? "
                     "WHERE id = ?",

@@ -11,7 +11,7 @@ from __future__ import annotations
 import os
 from collections.abc import Mapping
 from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar
 
 from gateways.base import (
     AlertEnvelope,
@@ -71,3 +71,25 @@ class FlakyGateway(RecordingGateway):
             self.counter.write_text(str(failed + 1))
             raise TransientGatewayError(f"channel down (simulated failure {failed + 1})")
         return super().deliver(message)
+
+
+class SlowGateway(RecordingGateway):
+    """Takes ``delay`` seconds per message and remembers when each call started and ended, to
+    check concurrency and rate limits."""
+
+    kind = "slow"
+    calls: ClassVar[dict[str, list[tuple[float, float]]]] = {}
+
+    def __init__(self, channel: str, options: Mapping[str, Any]) -> None:
+        super().__init__(channel, options)
+        self.delay = float(options.get("delay", 0.1))
+        SlowGateway.calls[channel] = []
+
+    def deliver(self, message: ChannelMessage) -> Receipt:
+        import time
+
+        start = time.monotonic()
+        time.sleep(self.delay)
+        receipt = super().deliver(message)
+        SlowGateway.calls[self.channel].append((start, time.monotonic()))
+        return receipt

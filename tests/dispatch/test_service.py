@@ -317,3 +317,64 @@ def test_every_status_against_every_channel_in_the_service(
     for status, alert_id in ids.items():
         channels = {c for (c, _p, _r) in h.states(alert_id)}
         assert channels == {c for c, ok in allowed.items() if status in ok}, status
+
+
+def _max_overlap(calls: list[tuple[float, float]]) -> int:
+    events = sorted([(s, 1) for s, _ in calls] + [(e, -1) for _, e in calls])
+    current = peak = 0
+    for _, step in events:
+        current += step
+        peak = max(peak, current)
+    return peak
+
+
+@pytest.mark.parametrize("concurrency", [1, 3])
+def test_per_channel_concurrency_limit(
+    tmp_path: Path, harness_factory: Callable[..., Harness], concurrency: int
+) -> None:
+    from tests.dispatch.recording_gateway import SlowGateway
+
+    h = harness_factory(
+        {
+            "slow": {
+                "gateway": f"{GATEWAY}:SlowGateway",
+                "path": str(tmp_path / "slow.log"),
+                "delay": 0.15,
+                "concurrency": concurrency,
+            }
+        }
+    )
+    now = datetime.now(UTC)
+    ids = [h.submit(make_alert(now + timedelta(seconds=n))) for n in range(6)]
+    h.service.start()
+    h.wait_for(
+        lambda: all(h.states(i)[("slow", "alert", 0)] is DeliveryState.CONFIRMED for i in ids)
+    )
+    peak = _max_overlap(SlowGateway.calls["slow"])
+    assert peak == concurrency, SlowGateway.calls["slow"]
+
+
+def test_per_channel_rate_limit(tmp_path: Path, harness_factory: Callable[..., Harness]) -> None:
+    from tests.dispatch.recording_gateway import SlowGateway
+
+    h = harness_factory(
+        {
+            "sms": {
+                "gateway": f"{GATEWAY}:SlowGateway",
+                "path": str(tmp_path / "sms.log"),
+                "delay": 0.0,
+                "messages": 12,
+                "rate_per_second": 10.0,
+            }
+        }
+    )
+    alert_id = h.submit(make_alert(datetime.now(UTC)))
+    h.service.start()
+    h.wait_for(lambda: h.states(alert_id)[("sms", "alert", 0)] is DeliveryState.CONFIRMED)
+    starts = sorted(s for s, _ in SlowGateway.calls["sms"])
+    assert len(starts) == 12
+    # A bucket of 10 tokens refilled at 10/s: 12 messages need at least 0.2 s.
+    assert starts[-1] - starts[0] >= 0.19
+    for i in range(len(starts)):
+        window = [t for t in starts if starts[i] <= t < starts[i] + 0.5]
+        assert len(window) <= 10 + 5 + 1
