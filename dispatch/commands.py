@@ -19,6 +19,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 from types import FrameType
+from typing import TYPE_CHECKING
 
 from cap.cli import (
     EXIT_BAD_INPUT,
@@ -28,17 +29,15 @@ from cap.cli import (
     add_format_option,
     emit_json,
 )
-from cap.config import load_config
-from cap.errors import CapError
-from dispatch import audit
-from dispatch.accept import Acceptance, accept_alert
-from dispatch.config import DispatchConfig, default_dispatch_config, parse_dispatch_config
 from dispatch.errors import DispatchError, SubmissionError
-from dispatch.status import alert_status_json, format_alert_status
-from dispatch.store import Outbox
-from dispatch.withdrawal import stop_alert
-from gateways.base import Gateway, GatewayConfigError
-from gateways.registry import create_gateway, gateway_factory
+
+# Only what building the parser needs is imported here: `tocsin` registers these commands on
+# every run, and the outbox, routing (Shapely) and scheduler (SQLAlchemy) modules load slowly.
+if TYPE_CHECKING:
+    from dispatch.accept import Acceptance
+    from dispatch.config import DispatchConfig
+    from dispatch.store import Outbox
+    from gateways.base import Gateway
 
 
 def data_dir() -> Path:
@@ -57,6 +56,10 @@ class Loaded:
 
 
 def load(args: argparse.Namespace) -> Loaded:
+    from cap.config import load_config
+    from dispatch.config import default_dispatch_config, parse_dispatch_config
+    from dispatch.store import Outbox
+
     settings = load_config(args.config)
     try:
         if settings.path is None:
@@ -79,6 +82,9 @@ def load(args: argparse.Namespace) -> Loaded:
 
 def can_withdraw_for(config: DispatchConfig) -> Callable[[str], bool]:
     """Whether a channel's gateway kind can withdraw, without opening its transport."""
+    from gateways.base import GatewayConfigError
+    from gateways.registry import gateway_factory
+
     kinds = {c.name: c.gateway for c in config.channels}
 
     def can_withdraw(channel: str) -> bool:
@@ -192,6 +198,8 @@ def _audit_usage(parser: argparse.ArgumentParser) -> int:
 
 
 def _submit(loaded: Loaded, data: bytes, actor: str, source: str) -> Acceptance:
+    from dispatch.accept import accept_alert
+
     return accept_alert(
         loaded.outbox,
         loaded.config.channels,
@@ -237,6 +245,8 @@ def run_send(args: argparse.Namespace) -> int:
 
 
 def run_status(args: argparse.Namespace) -> int:
+    from dispatch.status import alert_status_json, format_alert_status
+
     loaded = load(args)
     outbox = loaded.outbox
     while True:
@@ -263,6 +273,8 @@ def run_status(args: argparse.Namespace) -> int:
 
 
 def run_withdraw(args: argparse.Namespace) -> int:
+    from dispatch.withdrawal import stop_alert
+
     loaded = load(args)
     alerts = loaded.outbox.find_alerts(args.ref)
     if len(alerts) != 1:
@@ -298,6 +310,8 @@ def run_withdraw(args: argparse.Namespace) -> int:
 
 
 def run_audit_verify(args: argparse.Namespace) -> int:
+    from dispatch import audit
+
     loaded = load(args)
     expected: tuple[int, str] | None = None
     if args.head:
@@ -326,6 +340,9 @@ def run_audit_verify(args: argparse.Namespace) -> int:
 
 
 def build_gateways(config: DispatchConfig) -> dict[str, Gateway]:
+    from gateways.base import GatewayConfigError
+    from gateways.registry import create_gateway
+
     gateways: dict[str, Gateway] = {}
     try:
         for channel in config.channels:
@@ -338,6 +355,7 @@ def build_gateways(config: DispatchConfig) -> dict[str, Gateway]:
 
 
 def run_serve(args: argparse.Namespace) -> int:
+    from cap.errors import CapError
     from dispatch.intake import IntakeServer
     from dispatch.service import DispatchService
 

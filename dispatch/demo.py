@@ -15,21 +15,12 @@ import threading
 import time
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from cap.authoring import alert_from_description, cancel_alert, update_alert
 from cap.cli import EXIT_BAD_INPUT, EXIT_OK, RawDefaultsFormatter
-from cap.model import Alert
-from cap.preview import describe_alert
-from cap.serialize import serialize_alert
-from cap.templates import render_template
-from cap.validation import validate_document
-from dispatch import audit
-from dispatch.accept import Acceptance, accept_alert
-from dispatch.config import default_dispatch_config
-from dispatch.delivery import TERMINAL, DeliveryState
-from dispatch.service import DispatchService
-from dispatch.store import DeliveryRow, Outbox
-from gateways.registry import create_gateway
+
+if TYPE_CHECKING:
+    from dispatch.store import DeliveryRow, Outbox
 
 AREA = "Lower Ouse valley between York and Selby"
 POLYGON = "53.96,-1.08 53.93,-1.02 53.80,-1.05 53.78,-1.12 53.90,-1.15 53.96,-1.08"
@@ -78,6 +69,8 @@ class _ConsoleChannel(logging.Handler):
 
 
 def _settle(outbox: Outbox, alert_ids: list[int], timeout: float = 30.0) -> bool:
+    from dispatch.delivery import TERMINAL, DeliveryState
+
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         rows = [d for a in alert_ids for d in outbox.deliveries(a)]
@@ -88,6 +81,19 @@ def _settle(outbox: Outbox, alert_ids: list[int], timeout: float = 30.0) -> bool
 
 
 def run_demo(args: argparse.Namespace) -> int:
+    from cap.authoring import alert_from_description, cancel_alert, update_alert
+    from cap.model import Alert
+    from cap.preview import describe_alert
+    from cap.serialize import serialize_alert
+    from cap.templates import render_template
+    from cap.validation import validate_document
+    from dispatch import audit
+    from dispatch.accept import Acceptance, accept_alert
+    from dispatch.config import default_dispatch_config
+    from dispatch.service import DispatchService
+    from dispatch.store import Outbox
+    from gateways.registry import create_gateway
+
     folder = Path(args.dir)
     if folder.exists():
         shutil.rmtree(folder)
