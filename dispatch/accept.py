@@ -119,18 +119,28 @@ def accept_alert(
 ) -> Acceptance:
     """Validate, route and store one alert (one transaction). Raises SubmissionError."""
     alert, warnings = validated_alert(data, source)
+    return record_acceptance(
+        outbox, channels, alert, data, actor=actor, now=now, can_withdraw=can_withdraw,
+        warnings=warnings,
+    )  # fmt: skip
+
+
+def record_acceptance(
+    outbox: Outbox,
+    channels: Sequence[ChannelConfig],
+    alert: Alert,
+    data: bytes,
+    *,
+    actor: str,
+    now: datetime,
+    can_withdraw: Callable[[str], bool],
+    warnings: tuple[Finding, ...] = (),
+) -> Acceptance:
+    """Route and store an alert already validated from ``data`` (one transaction)."""
     identity = alert.identity
     decisions = tuple(route_all(alert, channels))
     known = {c.name for c in channels}
     with outbox.transaction() as tx:
-        existing = tx.find_alert(identity)
-        if existing is not None:
-            tx.audit(
-                AuditEvent(
-                    now, actor, "duplicate", existing.id, None, {"identifier": identity.identifier}
-                )
-            )
-            return Acceptance(existing.id, identity, True, decisions, (), (), warnings)
         alert_id = tx.insert_alert(
             identity,
             msg_type=alert.msg_type,
@@ -140,6 +150,15 @@ def accept_alert(
             now=now,
             submitted_by=actor,
         )
+        if alert_id is None:
+            existing = tx.find_alert(identity)
+            assert existing is not None  # the conflict was on this identity
+            tx.audit(
+                AuditEvent(
+                    now, actor, "duplicate", existing.id, None, {"identifier": identity.identifier}
+                )
+            )
+            return Acceptance(existing.id, identity, True, decisions, (), (), warnings)
         planned: list[PlannedDelivery] = []
         targets = {d.channel for d in decisions if d.routed}
         superseded: list[int] = []

@@ -246,19 +246,22 @@ class DispatchService:
     # --- one delivery -------------------------------------------------------------------
 
     def envelope(self, alert_id: int) -> AlertEnvelope | None:
-        cached = self._envelopes.get(alert_id)
-        if cached is not None:
-            self._envelopes.move_to_end(alert_id)
-            return cached
+        """The alert as gateways see it, parsed once and kept for the next deliveries."""
+        with self._lock:
+            cached = self._envelopes.get(alert_id)
+            if cached is not None:
+                self._envelopes.move_to_end(alert_id)
+                return cached
         stored = self.outbox.alert(alert_id)
         if stored is None:
             return None
         envelope = AlertEnvelope(
             stored.id, stored.identity, stored.data, parse_alert(stored.data).alert
         )
-        self._envelopes[alert_id] = envelope
-        while len(self._envelopes) > 256:
-            self._envelopes.popitem(last=False)
+        with self._lock:
+            self._envelopes[alert_id] = envelope
+            while len(self._envelopes) > 256:
+                self._envelopes.popitem(last=False)
         return envelope
 
     def _run_delivery(self, delivery: DeliveryRow) -> None:
