@@ -283,7 +283,8 @@ def _default_store(data_dir: Path) -> StoreConfig:
 
 
 def _sqlite_url(path: Path) -> str:
-    return _SQLITE_PREFIX + str(path)
+    # Always absolute: "sqlite:///" + a relative path would be read back as absolute.
+    return _SQLITE_PREFIX + str(path.expanduser().absolute())
 
 
 def _store(section: Any, base_dir: Path, data_dir: Path) -> StoreConfig:
@@ -384,7 +385,7 @@ def _split_listen(listen: str, where: str) -> tuple[str, int]:
 
 
 def _default_channels(data_dir: Path) -> tuple[ChannelConfig, ...]:
-    data_dir = data_dir.expanduser()
+    data_dir = data_dir.expanduser().absolute()
     return (
         ChannelConfig(
             name="archive",

@@ -412,3 +412,13 @@ def test_compact_and_iso_durations_agree(days: int, hours: int, minutes: int) ->
     iso = f"P{days}DT{hours}H{minutes}M"
     expected = timedelta(days=days, hours=hours, minutes=minutes)
     assert parse_duration(compact, "x") == parse_duration(iso, "x") == expected
+
+
+def test_defaults_with_a_relative_data_dir_stay_relative_to_the_working_folder(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    config = default_dispatch_config(Path("out/data"))
+    assert config.store.sqlite_path == tmp_path / "out" / "data" / "tocsin.db"
+    archive = next(c for c in config.channels if c.name == "archive")
+    assert archive.options["directory"] == str(tmp_path / "out" / "data" / "archive")
