@@ -22,5 +22,5 @@ def shared_data() -> Path:
     if not SHARED_DATA.is_dir():
         if UNDER_CI:
             pytest.fail(f"shared test data missing at {SHARED_DATA} (required under CI)")
-        pytest.skip(f"shared test data not found at {SHARED_DATA}")
+        pytest.skip(f"shared test data not found at {SHARED_DATA} (allowed outside CI only)")
     return SHARED_DATA

@@ -15,6 +15,7 @@ from cap.findings import Finding, Severity
 from cap.parsing import ParsedAlert, parse_alert
 from cap.spec_rules import SPEC_RULE_CODES, check_spec_rules
 from cap.vocabulary import CERTAINTY, RESPONSE_TYPE, STATUS, URGENCY
+from tests.conftest import UNDER_CI
 
 NAMESPACES = {
     "1.0": "http://www.incident.com/cap/1.0",
@@ -762,7 +763,9 @@ def manifest_rows(expected: str) -> list[str]:
 def corpus_alert(relative: str) -> ParsedAlert:
     path = CAP_DATA / relative
     if not path.is_file():
-        pytest.skip(f"shared test data not found at {path}")
+        if UNDER_CI:
+            pytest.fail(f"shared test data missing at {path} (required under CI)")
+        pytest.skip(f"shared test data not found at {path} (allowed outside CI only)")
     return parse_alert(path.read_bytes())
 
 
