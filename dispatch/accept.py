@@ -18,6 +18,7 @@ from datetime import datetime
 
 from cap.findings import Finding, Severity
 from cap.model import Alert, AlertIdentity
+from cap.timefmt import format_cap_datetime
 from cap.validation import validate_document
 from dispatch.audit import AuditEvent
 from dispatch.config import ChannelConfig
@@ -52,7 +53,7 @@ class Acceptance:
             "alert_id": self.alert_id,
             "sender": self.identity.sender,
             "identifier": self.identity.identifier,
-            "sent": self.identity.sent.isoformat(),
+            "sent": format_cap_datetime(self.identity.sent),
             "duplicate": self.duplicate,
             "routing": [
                 {"channel": d.channel, "routed": d.routed, "reason": d.reason}
@@ -224,7 +225,7 @@ def record_acceptance(
                 {
                     "sender": identity.sender,
                     "identifier": identity.identifier,
-                    "sent": identity.sent.isoformat(),
+                    "sent": format_cap_datetime(identity.sent),
                     "msg_type": alert.msg_type,
                     "status": alert.status,
                     "bytes": len(data),
