@@ -272,12 +272,17 @@ class Transaction:
             (alert_id,),
         )
 
-    def set_expired(self, alert_id: int, now: datetime) -> int:
+    def set_expired(
+        self, alert_id: int, now: datetime, state: DeliveryState = DeliveryState.SUPERSEDED
+    ) -> int:
+        """Mark the alert stopped; its pending deliveries end in ``state`` (superseded when it
+        expired, withdrawn when an operator withdrew it). Returns how many were stopped."""
         self.conn.execute("UPDATE alerts SET expired = 1 WHERE id = ?", (alert_id,))
+        reason = "expired" if state is DeliveryState.SUPERSEDED else "withdrawn"
         cur = self.conn.execute(
-            "UPDATE deliveries SET state = ?, updated_at = ?, last_error = 'expired' "
+            "UPDATE deliveries SET state = ?, updated_at = ?, last_error = ? "
             "WHERE alert_id = ? AND state = ? AND purpose = 'alert'",
-            (DeliveryState.SUPERSEDED.value, self._at(now), alert_id, DeliveryState.PENDING.value),
+            (state.value, self._at(now), reason, alert_id, DeliveryState.PENDING.value),
         )
         return cur.rowcount
 

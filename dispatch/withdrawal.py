@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from dispatch.audit import AuditEvent
+from dispatch.delivery import DeliveryState
 from dispatch.store import Outbox
 from gateways.base import MessagePurpose
 
@@ -37,7 +38,11 @@ def stop_alert(
     queued: list[str] = []
     cannot: list[str] = []
     with outbox.transaction() as tx:
-        stopped = tx.set_expired(alert_id, now)
+        stopped = tx.set_expired(
+            alert_id,
+            now,
+            DeliveryState.SUPERSEDED if action == "expired" else DeliveryState.WITHDRAWN,
+        )
         tx.audit(AuditEvent(now, actor, action, alert_id, None, {"pending_stopped": stopped}))
         for channel in tx.channels_reached(alert_id):
             if not can_withdraw(channel):

@@ -151,7 +151,7 @@ def test_withdraw_and_audit(tmp_path: Path) -> None:
     assert result["pending_stopped"] == 2
     status = json.loads(tocsin(config, "status", "1", "--format", "json").stdout)[0]
     assert status["stopped"] is True
-    assert {d["state"] for d in status["deliveries"]} == {"superseded"}
+    assert {d["state"] for d in status["deliveries"]} == {"withdrawn"}
     verify = tocsin(config, "audit", "verify", "--format", "json")
     assert verify.returncode == 0
     report = json.loads(verify.stdout)
