@@ -45,7 +45,7 @@ from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any, Final
 
-import shapely  # type: ignore[import-untyped]
+import shapely
 from shapely import affinity
 
 from cap.model import Alert, Area, Circle, Info, Polygon
@@ -256,10 +256,10 @@ def _ring_shape(coords: list[tuple[float, float]]) -> Geometry | None:
     if len(set(coords)) < 3 or not all(math.isfinite(v) for xy in coords for v in xy):
         return None
     shape = shapely.Polygon(coords)
-    if not shape.is_valid:
-        # A self-intersecting ring (a "bow tie") still covers the area its author drew.
-        shape = shapely.make_valid(shape)
-    return shape
+    if shape.is_valid:
+        return shape
+    # A self-intersecting ring (a "bow tie") still covers the area its author drew.
+    return shapely.make_valid(shape)
 
 
 def _cap_circle_shape(circle: Circle) -> Geometry | None:
