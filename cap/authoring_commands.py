@@ -194,23 +194,24 @@ def run_new(args: argparse.Namespace) -> int:
         return _print_templates(args.format)
     config = load_config(args.config)
     desc: dict[str, Any] = {}
+    options = _options(args)
     if args.template:
         values = dict(parse_pairs(args.set, "--set"))
         try:
-            _fill_placeholders_from_options(args, values)
-            desc = render_template(args.template, values)
+            filled = _placeholders_from_options(args.template, options, values)
+            desc = render_template(args.template, {**values, **filled})
         except CapAuthoringError as exc:
             raise UsageError(str(exc)) from None
-        # The options that filled placeholders are not laid over the result a second time.
+        # An option that filled a placeholder is not laid over the result a second time.
         for option, placeholder in _PLACEHOLDER_OPTIONS.items():
-            if values.get(placeholder) is not None and placeholder not in args.set_names:
-                setattr(args, option, None)
+            if placeholder in filled:
+                options.pop(option, None)
     elif args.set:
         raise UsageError("--set fills template placeholders; give --template NAME too")
     if args.from_file:
         from_file = _read_description(args.from_file)
         desc = {**desc, **from_file} if desc else from_file
-    desc = apply_options(desc, _options(args))
+    desc = apply_options(desc, options)
     if args.sender:
         desc["sender"] = args.sender
     authority = config.authority
@@ -226,20 +227,23 @@ def run_new(args: argparse.Namespace) -> int:
 _PLACEHOLDER_OPTIONS = {"area_desc": "area", "polygon": "polygon", "circle": "circle"}
 
 
-def _fill_placeholders_from_options(args: argparse.Namespace, values: dict[str, str]) -> None:
-    """``--area-desc`` and a single ``--polygon``/``--circle`` fill the template placeholders
-    ``area``, ``polygon`` and ``circle`` when ``--set`` does not."""
-    args.set_names = set(values)
-    names = {p.name for p in template_info(args.template).placeholders}
+def _placeholders_from_options(
+    template: str, options: dict[str, Any], values: dict[str, str]
+) -> dict[str, str]:
+    """The template placeholders ``area``, ``polygon`` and ``circle`` that ``--area-desc`` and a
+    single ``--polygon``/``--circle`` fill, where ``--set`` did not."""
+    names = {p.name for p in template_info(template).placeholders}
+    filled: dict[str, str] = {}
     for option, placeholder in _PLACEHOLDER_OPTIONS.items():
-        given = getattr(args, option, None)
+        given = options.get(option)
         if placeholder not in names or placeholder in values or not given:
             continue
         if isinstance(given, list):
             if len(given) != 1:
                 continue
             given = given[0]
-        values[placeholder] = given
+        filled[placeholder] = str(given)
+    return filled
 
 
 def run_update(args: argparse.Namespace) -> int:
