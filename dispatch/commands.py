@@ -256,8 +256,9 @@ def run_status(args: argparse.Namespace) -> int:
                 raise UsageError(f"no alert {args.ref!r} in the outbox {outbox.path}")
         else:
             alerts = outbox.recent_alerts(args.limit)
+        reports = [alert_status_json(outbox, a) for a in alerts]
         if args.format == "json":
-            emit_json([alert_status_json(outbox, a) for a in alerts])
+            emit_json(reports)
         else:
             if args.watch:
                 sys.stdout.write("\x1b[2J\x1b[H")
@@ -266,8 +267,7 @@ def run_status(args: argparse.Namespace) -> int:
             if not alerts:
                 print(f"the outbox {outbox.path} holds no alert yet")
         sys.stdout.flush()
-        settled = all(alert_status_json(outbox, a)["settled"] for a in alerts)
-        if not args.watch or settled:
+        if not args.watch or all(r["settled"] for r in reports):
             return EXIT_OK
         time.sleep(1.0)
 

@@ -152,6 +152,23 @@ def _delivery(row: sqlite3.Row) -> DeliveryRow:
     )
 
 
+def _find_alert(conn: sqlite3.Connection, identity: AlertIdentity) -> StoredAlert | None:
+    row = conn.execute(
+        f"SELECT {_ALERT_COLUMNS} FROM alerts WHERE sender = ? AND identifier = ? AND sent_utc = ?",
+        (identity.sender, identity.identifier, utc_text(identity.sent)),
+    ).fetchone()
+    return _alert(row) if row else None
+
+
+def _channels_of(conn: sqlite3.Connection, alert_id: int) -> list[str]:
+    """The channels an alert was routed to (any state)."""
+    rows = conn.execute(
+        "SELECT DISTINCT channel FROM deliveries WHERE alert_id = ? AND purpose = 'alert'",
+        (alert_id,),
+    ).fetchall()
+    return [r["channel"] for r in rows]
+
+
 class Transaction:
     """Writes that commit together. Obtained from :meth:`Outbox.transaction`."""
 
@@ -166,12 +183,7 @@ class Transaction:
         return self._stamp[1]
 
     def find_alert(self, identity: AlertIdentity) -> StoredAlert | None:
-        row = self.conn.execute(
-            f"SELECT {_ALERT_COLUMNS} FROM alerts WHERE sender = ? AND identifier = ? "
-            "AND sent_utc = ?",
-            (identity.sender, identity.identifier, utc_text(identity.sent)),
-        ).fetchone()
-        return _alert(row) if row else None
+        return _find_alert(self.conn, identity)
 
     def insert_alert(
         self,
@@ -249,12 +261,7 @@ class Transaction:
         return cur.rowcount
 
     def channels_of(self, alert_id: int) -> list[str]:
-        """The channels an alert was routed to (any purpose, any state)."""
-        rows = self.conn.execute(
-            "SELECT DISTINCT channel FROM deliveries WHERE alert_id = ? AND purpose = 'alert'",
-            (alert_id,),
-        ).fetchall()
-        return [r["channel"] for r in rows]
+        return _channels_of(self.conn, alert_id)
 
     def channels_reached(self, alert_id: int) -> list[str]:
         """The channels where some delivery of the alert went out (sent or confirmed)."""
@@ -457,27 +464,10 @@ class Outbox:
         return {r["message_key"] for r in rows}
 
     def find_alert(self, identity: AlertIdentity) -> StoredAlert | None:
-        row = (
-            self._connection()
-            .execute(
-                f"SELECT {_ALERT_COLUMNS} FROM alerts WHERE sender = ? AND identifier = ? "
-                "AND sent_utc = ?",
-                (identity.sender, identity.identifier, utc_text(identity.sent)),
-            )
-            .fetchone()
-        )
-        return _alert(row) if row else None
+        return _find_alert(self._connection(), identity)
 
     def channels_of(self, alert_id: int) -> list[str]:
-        rows = (
-            self._connection()
-            .execute(
-                "SELECT DISTINCT channel FROM deliveries WHERE alert_id = ? AND purpose = 'alert'",
-                (alert_id,),
-            )
-            .fetchall()
-        )
-        return [r["channel"] for r in rows]
+        return _channels_of(self._connection(), alert_id)
 
     def unplanned_alerts(self, limit: int = 100) -> list[StoredAlert]:
         rows = (
