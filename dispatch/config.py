@@ -147,11 +147,11 @@ class IntakeConfig:
 
     @property
     def host(self) -> str:
-        return _split_listen(self.listen, "[intake] listen")[0]
+        return split_listen(self.listen, "[intake] listen")[0]
 
     @property
     def port(self) -> int:
-        return _split_listen(self.listen, "[intake] listen")[1]
+        return split_listen(self.listen, "[intake] listen")[1]
 
 
 @dataclass(frozen=True, slots=True)
@@ -353,7 +353,7 @@ def _intake(section: Any) -> IntakeConfig:
     listen = _DEFAULT_LISTEN
     if "listen" in table:
         listen = _string(table["listen"], f"{where} listen")
-        _split_listen(listen, f"{where} listen")
+        split_listen(listen, f"{where} listen")
     tokens: tuple[str, ...] = ()
     if "tokens" in table:
         values = _string_list(table["tokens"], f"{where} tokens")
@@ -368,7 +368,8 @@ def _intake(section: Any) -> IntakeConfig:
     return IntakeConfig(listen, tokens)
 
 
-def _split_listen(listen: str, where: str) -> tuple[str, int]:
+def split_listen(listen: str, where: str = "listen address") -> tuple[str, int]:
+    """``host:port`` (or ``[v6]:port``) into its parts; ConfigurationError saying why not."""
     match = re.fullmatch(r"\[([0-9A-Fa-f:.]+)\]:(\d{1,5})|([A-Za-z0-9.-]+):(\d{1,5})", listen)
     if match is None:
         raise ConfigurationError(

@@ -22,6 +22,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 from cap.hardened_xml import DEFAULT_MAX_BYTES
 from dispatch.accept import Acceptance
+from dispatch.config import split_listen
 from dispatch.errors import DispatchError, SubmissionError
 from dispatch.status import alert_status_json
 from dispatch.store import Outbox
@@ -29,13 +30,6 @@ from dispatch.store import Outbox
 log = logging.getLogger("tocsin.dispatch.intake")
 
 Submit = Callable[[bytes, str], Acceptance]
-
-
-def parse_listen(listen: str) -> tuple[str, int]:
-    host, sep, port = listen.rpartition(":")
-    if not sep or not port.isdigit():
-        raise DispatchError(f"intake listen address {listen!r} must be HOST:PORT")
-    return host.strip("[]") or "127.0.0.1", int(port)
 
 
 class IntakeServer:
@@ -50,7 +44,7 @@ class IntakeServer:
         *,
         max_bytes: int = DEFAULT_MAX_BYTES,
     ) -> None:
-        host, port = parse_listen(listen)
+        host, port = split_listen(listen, "--listen")
         handler = _handler_class(tuple(tokens), submit, outbox_factory, max_bytes)
         self.server = ThreadingHTTPServer((host, port), handler)
         self.server.daemon_threads = True
