@@ -109,6 +109,13 @@ class AuditVerification:
     reason: str
 
 
+# Built once: json.dumps with options builds a new encoder on every call.
+_DETAIL_JSON = json.JSONEncoder(
+    sort_keys=True, separators=(",", ":"), ensure_ascii=False, allow_nan=False
+)
+_HASH_JSON = json.JSONEncoder(separators=(",", ":"), ensure_ascii=False)
+
+
 def format_time(at: datetime) -> str:
     """``at`` as stored: ISO 8601 in UTC with microseconds, e.g.
     ``2024-05-01T10:00:00.000000+00:00``."""
@@ -123,9 +130,7 @@ def format_time(at: datetime) -> str:
 def format_detail(detail: Mapping[str, object]) -> str:
     """``detail`` as stored: compact JSON with sorted keys, UTF-8 text kept as is."""
     try:
-        return json.dumps(
-            detail, sort_keys=True, separators=(",", ":"), ensure_ascii=False, allow_nan=False
-        )
+        return _DETAIL_JSON.encode(detail)
     except (TypeError, ValueError) as exc:
         raise AuditError(
             f"audit detail cannot be stored as JSON ({exc}); "
@@ -146,10 +151,8 @@ def entry_hash(
     """SHA-256 (hex) of an entry: of the JSON array ``["tocsin-audit-v1", prev_hash, seq, at,
     actor, action, alert_id, channel, detail]`` (compact, UTF-8). JSON quoting makes the
     encoding unambiguous (no field boundary can move; ``None`` differs from ``""``)."""
-    canonical = json.dumps(
-        [_HASH_DOMAIN, prev_hash, seq, at, actor, action, alert_id, channel, detail],
-        separators=(",", ":"),
-        ensure_ascii=False,
+    canonical = _HASH_JSON.encode(
+        [_HASH_DOMAIN, prev_hash, seq, at, actor, action, alert_id, channel, detail]
     )
     return hashlib.sha256(canonical.encode("utf-8")).hexdigest()
 
@@ -198,9 +201,15 @@ def parse_head(text: str) -> tuple[int, str]:
     return (int(match.group(1)), match.group(2).lower())
 
 
-def append(conn: sqlite3.Connection, event: AuditEvent) -> AuditEntry:
+def append(
+    conn: sqlite3.Connection, event: AuditEvent, *, last: tuple[int, str] | None = None
+) -> AuditEntry:
     """Append ``event`` after the current last entry, inside the caller's transaction (nothing
-    is committed here). Returns the stored entry."""
+    is committed here). Returns the stored entry.
+
+    ``last`` is the caller's belief of the head (e.g. the entry it appended last), which saves
+    reading it. The ``audit_extends_chain`` trigger refuses an insert that does not extend the
+    real head, so a stale belief costs one retry, never a broken chain."""
     if not event.actor or not event.action:
         raise AuditError(
             f"audit event needs an actor and an action (got actor={event.actor!r}, "
@@ -208,32 +217,37 @@ def append(conn: sqlite3.Connection, event: AuditEvent) -> AuditEntry:
         )
     at = format_time(event.at)
     detail = format_detail(event.detail)
-    last_seq, last_hash = head(conn)
-    seq = last_seq + 1
-    digest = entry_hash(
-        last_hash, seq, at, event.actor, event.action, event.alert_id, event.channel, detail
-    )
-    try:
-        conn.execute(
-            "INSERT INTO audit (seq, at, actor, action, alert_id, channel, detail, prev_hash, "
-            "hash) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
-            (
-                seq,
-                at,
-                event.actor,
-                event.action,
-                event.alert_id,
-                event.channel,
-                detail,
-                last_hash,
-                digest,
-            ),
+    while True:
+        last_seq, last_hash = head(conn) if last is None else last
+        seq = last_seq + 1
+        digest = entry_hash(
+            last_hash, seq, at, event.actor, event.action, event.alert_id, event.channel, detail
         )
-    except sqlite3.IntegrityError as exc:
-        raise AuditError(
-            f"could not append audit entry {seq} ({event.action}): {exc}; "
-            "write audit entries inside a write transaction (BEGIN IMMEDIATE)"
-        ) from exc
+        try:
+            conn.execute(
+                "INSERT INTO audit (seq, at, actor, action, alert_id, channel, detail, "
+                "prev_hash, hash) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                (
+                    seq,
+                    at,
+                    event.actor,
+                    event.action,
+                    event.alert_id,
+                    event.channel,
+                    detail,
+                    last_hash,
+                    digest,
+                ),
+            )
+        except sqlite3.IntegrityError as exc:
+            if last is not None:
+                last = None  # the belief was stale: read the real head and try once more
+                continue
+            raise AuditError(
+                f"could not append audit entry {seq} ({event.action}): {exc}; "
+                "write audit entries inside a write transaction (BEGIN IMMEDIATE)"
+            ) from exc
+        break
     return AuditEntry(
         seq,
         at,

@@ -172,9 +172,11 @@ def _channels_of(conn: sqlite3.Connection, alert_id: int) -> list[str]:
 class Transaction:
     """Writes that commit together. Obtained from :meth:`Outbox.transaction`."""
 
-    def __init__(self, conn: sqlite3.Connection) -> None:
+    def __init__(self, conn: sqlite3.Connection, audit_head: tuple[int, str] | None) -> None:
         self.conn = conn
         self._stamp: tuple[datetime, str] | None = None
+        self.audit_head = audit_head
+        """The audit head as this transaction believes it (``None``: unknown, read it)."""
 
     def _at(self, now: datetime) -> str:
         """``now`` as stored text; one transaction usually writes the same instant often."""
@@ -340,7 +342,8 @@ class Transaction:
         )
 
     def audit(self, event: AuditEvent) -> None:
-        audit.append(self.conn, event)
+        entry = audit.append(self.conn, event, last=self.audit_head)
+        self.audit_head = (entry.seq, entry.hash)
 
 
 class Outbox:
@@ -386,8 +389,12 @@ class Outbox:
             conn.execute("BEGIN IMMEDIATE")
         except sqlite3.Error as exc:
             raise StoreError(f"the outbox {self.path} is not writable: {exc}") from None
+        # The head this thread last committed saves a read per transaction; another writer
+        # may have moved it since, which the audit trigger catches (see audit.append).
+        tx = Transaction(conn, getattr(self._local, "audit_head", None))
+        self._local.audit_head = None
         try:
-            yield Transaction(conn)
+            yield tx
         except BaseException:
             conn.execute("ROLLBACK")
             raise
@@ -395,6 +402,7 @@ class Outbox:
             conn.execute("COMMIT")
         except sqlite3.Error as exc:
             raise StoreError(f"the outbox {self.path} could not commit: {exc}") from None
+        self._local.audit_head = tx.audit_head
 
     def close(self) -> None:
         conn: sqlite3.Connection | None = getattr(self._local, "conn", None)

@@ -227,6 +227,37 @@ def test_a_writer_with_a_stale_view_cannot_fork_the_chain(tmp_path: Path) -> Non
     assert head(a)[0] == 3
 
 
+def test_a_stale_belief_about_the_head_costs_a_retry_not_a_fork(tmp_path: Path) -> None:
+    path = tmp_path / "outbox.db"
+    a, b = connect(path), connect(path)
+    first = append(a, EVENTS[0])
+    a.commit()
+    append(b, EVENTS[1])  # another writer moves the head
+    b.commit()
+    third = append(a, EVENTS[2], last=(first.seq, first.hash))
+    a.commit()
+    assert (third.seq, third.prev_hash) == (3, head_after(b, 2))
+    assert verify(a).ok
+
+
+def test_two_outboxes_on_one_file_keep_one_chain(tmp_path: Path) -> None:
+    from dispatch.store import Outbox
+
+    path = tmp_path / "outbox.db"
+    one, two = Outbox(path), Outbox(path)
+    for n, event in enumerate(EVENTS * 3):
+        with (one if n % 3 else two).transaction() as tx:
+            tx.audit(event)
+    conn = one.connection()
+    assert verify(conn).ok
+    assert head(conn)[0] == len(EVENTS) * 3
+
+
+def head_after(conn: sqlite3.Connection, seq: int) -> str:
+    row = conn.execute("SELECT hash FROM audit WHERE seq = ?", (seq,)).fetchone()
+    return str(row[0])
+
+
 # --- tampering detected by the chain alone ---------------------------------------------------
 
 
