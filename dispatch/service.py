@@ -30,6 +30,8 @@ from dispatch.store import DeliveryRow, Outbox, StoredAlert
 from dispatch.withdrawal import stop_alert
 from gateways.base import (
     AlertEnvelope,
+    BatchGateway,
+    ChannelMessage,
     Gateway,
     GatewayError,
     MessagePurpose,
@@ -294,25 +296,16 @@ class DispatchService:
             self._finish(delivery, AttemptOutcome.from_error(exc))
             return
         done = self.outbox.delivered_keys(delivery.id)
+        if isinstance(gateway, BatchGateway):
+            self._deliver_batch(delivery, gateway, [m for m in messages if m.key not in done])
+            return
         confirmed = True  # until a receipt says only "sent"
         bucket = self._buckets.get(delivery.channel)
         for message in messages:
             if message.key in done:
                 continue
             if self._stop.is_set():
-                now = self.clock()
-                with self.outbox.transaction() as tx:
-                    tx.release(delivery.id, now, "service stopped before all messages went out")
-                    tx.audit(
-                        AuditEvent(
-                            now,
-                            "service",
-                            "released",
-                            delivery.alert_id,
-                            delivery.channel,
-                            {"delivery": delivery.id},
-                        )
-                    )
+                self._release(delivery)
                 return
             if bucket is not None:
                 while (wait := bucket.take(time.monotonic())) > 0:
@@ -330,6 +323,99 @@ class DispatchService:
             confirmed = confirmed and receipt.status is ReceiptStatus.CONFIRMED
         status = ReceiptStatus.CONFIRMED if confirmed else ReceiptStatus.SENT
         self._finish(delivery, AttemptOutcome.success(status))
+
+    def _deliver_batch(
+        self, delivery: DeliveryRow, gateway: BatchGateway, pending: list[ChannelMessage]
+    ) -> None:
+        """Every message still to go, handed over at once; each outcome recorded as it comes.
+
+        A message that failed for good (a barred number) is recorded as failed and never tried
+        again; one that failed for now makes the delivery retry later, with only the messages
+        not yet recorded."""
+        confirmed = True
+        retry: list[str] = []
+        failed: list[str] = []
+        outcomes = gateway.deliver_batch(pending)
+        try:
+            for outcome in outcomes:
+                now = self.clock()
+                message, receipt, error = outcome.message, outcome.receipt, outcome.error
+                if receipt is not None:
+                    confirmed = confirmed and receipt.status is ReceiptStatus.CONFIRMED
+                    with self.outbox.transaction() as tx:
+                        tx.record_message(
+                            delivery.id, message.key, receipt.status.value, receipt.reference, now
+                        )
+                        if receipt.detail:
+                            tx.audit(
+                                AuditEvent(
+                                    now,
+                                    "service",
+                                    "message_note",
+                                    delivery.alert_id,
+                                    delivery.channel,
+                                    {"key": message.key, "detail": receipt.detail},
+                                )
+                            )
+                elif error is not None and not error.retryable:
+                    failed.append(f"{message.key}: {error}")
+                    with self.outbox.transaction() as tx:
+                        tx.record_message(delivery.id, message.key, "failed", str(error), now)
+                        tx.audit(
+                            AuditEvent(
+                                now,
+                                "service",
+                                "message_failed",
+                                delivery.alert_id,
+                                delivery.channel,
+                                {"key": message.key, "reason": str(error)},
+                            )
+                        )
+                else:
+                    retry.append(f"{message.key}: {error}")
+                if self._stop.is_set():
+                    break
+        finally:
+            close = getattr(outcomes, "close", None)
+            if close is not None:
+                close()  # stops the batch: nothing more is handed to a transport
+        if self._stop.is_set():
+            self._release(delivery)
+            return
+        total = len(pending)
+        if retry:
+            self._finish(
+                delivery,
+                AttemptOutcome.retryable(
+                    f"{len(retry)} of {total} messages could not go out yet; first: {retry[0]}"
+                ),
+            )
+        elif failed and len(failed) == total:
+            self._finish(
+                delivery, AttemptOutcome.permanent(f"every message failed; first: {failed[0]}")
+            )
+        else:
+            status = ReceiptStatus.CONFIRMED if confirmed else ReceiptStatus.SENT
+            detail = (
+                f"{len(failed)} of {total} messages failed; first: {failed[0]}" if failed else ""
+            )
+            self._finish(delivery, AttemptOutcome.success(status, detail))
+
+    def _release(self, delivery: DeliveryRow) -> None:
+        """Back to pending, untried: the service is stopping before all messages went out."""
+        now = self.clock()
+        with self.outbox.transaction() as tx:
+            tx.release(delivery.id, now, "service stopped before all messages went out")
+            tx.audit(
+                AuditEvent(
+                    now,
+                    "service",
+                    "released",
+                    delivery.alert_id,
+                    delivery.channel,
+                    {"delivery": delivery.id},
+                )
+            )
 
     def _finish(self, delivery: DeliveryRow, outcome: AttemptOutcome) -> None:
         channel = self.channels.get(delivery.channel)

@@ -10,7 +10,7 @@ MQTT retained message cleared); channels that cannot get a Cancel message instea
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Protocol, runtime_checkable
@@ -111,4 +111,27 @@ class Gateway(Protocol):
 
     def close(self) -> None:
         """Release the transport (ports, sockets)."""
+        ...
+
+
+@dataclass(frozen=True, slots=True)
+class MessageOutcome:
+    """One message of a batch: its receipt, or the error that stopped it."""
+
+    message: ChannelMessage
+    receipt: Receipt | None = None
+    error: GatewayError | None = None
+
+
+@runtime_checkable
+class BatchGateway(Protocol):
+    """A gateway that moves many messages at once over several transports (a rack of modems).
+
+    Dispatch hands it every message of a delivery that has not gone out yet and records each
+    outcome as it is yielded, so a crash mid-batch loses nothing and resends nothing already
+    recorded. An error on one message (a recipient's number is barred) does not stop the others;
+    closing the iterator stops the batch (service shutdown) without losing a message in flight."""
+
+    def deliver_batch(self, messages: Sequence[ChannelMessage]) -> Iterator[MessageOutcome]:
+        """Yield one outcome per message, in any order, as each becomes known."""
         ...

@@ -9,14 +9,16 @@ channel that is down for a while.
 from __future__ import annotations
 
 import os
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import Any, ClassVar
 
 from gateways.base import (
     AlertEnvelope,
     ChannelMessage,
+    MessageOutcome,
     MessagePurpose,
+    PermanentGatewayError,
     Receipt,
     ReceiptStatus,
     TransientGatewayError,
@@ -93,3 +95,31 @@ class SlowGateway(RecordingGateway):
         receipt = super().deliver(message)
         SlowGateway.calls[self.channel].append((start, time.monotonic()))
         return receipt
+
+
+class BatchRecordingGateway(RecordingGateway):
+    """Delivers a whole batch at once. Message ``n`` listed in ``refuse`` fails for good;
+    message ``n`` listed in ``flaky`` fails for now on its first attempt (counted in a file)."""
+
+    kind = "batch"
+
+    def __init__(self, channel: str, options: Mapping[str, Any]) -> None:
+        super().__init__(channel, options)
+        self.refuse = {int(n) for n in options.get("refuse", [])}
+        self.flaky = {int(n) for n in options.get("flaky", [])}
+        self.counter = Path(str(options["counter"]))
+        self.batches: list[int] = []
+
+    def deliver_batch(self, messages: Sequence[ChannelMessage]) -> Iterator[MessageOutcome]:
+        self.batches.append(len(messages))
+        tried = set(self.counter.read_text().split()) if self.counter.exists() else set()
+        for message in messages:
+            n = int(message.key.rsplit("/", 1)[1])
+            if n in self.refuse:
+                yield MessageOutcome(message, error=PermanentGatewayError(f"number {n} barred"))
+            elif n in self.flaky and message.key not in tried:
+                with self.counter.open("a") as fh:
+                    fh.write(message.key + "\n")
+                yield MessageOutcome(message, error=TransientGatewayError("modem busy"))
+            else:
+                yield MessageOutcome(message, receipt=self.deliver(message))

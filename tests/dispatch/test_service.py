@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import itertools
+import json
 import random
 import time
 from collections.abc import Callable, Iterator
@@ -24,6 +25,7 @@ from dispatch.service import DispatchService
 from dispatch.store import Outbox
 from gateways.base import Gateway
 from gateways.registry import create_gateway
+from tests.dispatch.recording_gateway import BatchRecordingGateway
 
 POLYGON = "53.96,-1.08 53.93,-1.02 53.80,-1.05 53.96,-1.08"
 
@@ -210,6 +212,38 @@ def test_channel_down_for_a_while_gets_its_messages_with_backoff(
     # Jittered exponential backoff: each wait at least half its nominal 0.2 * 2**n seconds.
     for n, gap in enumerate(gaps):
         assert gap >= 0.5 * 0.2 * 2**n - 0.01, gaps
+
+
+def test_a_batch_gateway_gets_every_message_at_once_and_failures_are_per_message(
+    tmp_path: Path, harness_factory: Callable[..., Harness]
+) -> None:
+    h = harness_factory(
+        {
+            "sms": {
+                "gateway": f"{GATEWAY}:BatchRecordingGateway",
+                "path": str(tmp_path / "sms.log"),
+                "counter": str(tmp_path / "sms.tried"),
+                "messages": 6,
+                "refuse": [2],
+                "flaky": [4, 5],
+                "backoff_initial": "0.1s",
+                "backoff_max": "0.5s",
+            }
+        }
+    )
+    alert_id = h.submit(make_alert(datetime.now(UTC)))
+    h.service.start()
+    h.wait_for(lambda: h.states(alert_id)[("sms", "alert", 0)] is DeliveryState.CONFIRMED)
+    gateway = h.gateways["sms"]
+    assert isinstance(gateway, BatchRecordingGateway)
+    assert gateway.batches == [6, 2]  # the retry carries only the two that failed for now
+    delivered = sorted(line.split()[-1] for line in lines(tmp_path / "sms.log"))
+    assert delivered == ["0", "1", "3", "4", "5"]  # each once; number 2 never again
+    (delivery,) = h.outbox.deliveries(alert_id)
+    assert delivery.attempts == 2
+    failed = [e for e in audit.read_entries(h.outbox.connection()) if e.action == "message_failed"]
+    assert [json.loads(e.detail)["key"] for e in failed] == ["alert/2"]
+    assert "number 2 barred" in json.loads(failed[0].detail)["reason"]
 
 
 def test_update_supersedes_and_cancel_withdraws(
