@@ -493,7 +493,7 @@ def _show(delta: timedelta) -> str:
 
 
 def _resolve_option(key: str, value: Any, where: str, base_dir: Path) -> Any:
-    if not (key == "directory" or key.endswith(("_file", "_path"))):
+    if not (key in ("directory", "recipients") or key.endswith(("_file", "_path"))):
         return value
     if isinstance(value, str):
         return str(_resolve(value, base_dir)) if value else value

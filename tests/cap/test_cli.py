@@ -163,3 +163,11 @@ def test_preview_of_a_refused_document_is_exit_1(shared_data: Path) -> None:
     proc = run("preview", str(shared_data / "xml-attacks/billion_laughs.xml"))
     assert proc.returncode == 1
     assert proc.stderr.startswith("tocsin: refused: document type declaration")
+
+
+def test_preview_of_an_unknown_channel_is_a_usage_error(
+    shared_data: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    path = shared_data / "cap/alerts/google__cap-library/canada.cap"
+    assert main(["preview", str(path), "--channel", "pigeon"]) == 2
+    assert "--channel pigeon: no such channel preview" in capsys.readouterr().err
