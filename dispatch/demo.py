@@ -13,6 +13,7 @@ import shutil
 import sys
 import threading
 import time
+from dataclasses import replace
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -24,6 +25,20 @@ if TYPE_CHECKING:
 
 AREA = "Lower Ouse valley between York and Selby"
 POLYGON = "53.96,-1.08 53.93,-1.02 53.80,-1.05 53.78,-1.12 53.90,-1.15 53.96,-1.08"
+SMS_MODEMS = 3
+SMS_RECIPIENTS = 60  # in the flooded valley; a few more live outside it
+
+
+def _write_recipients(path: Path) -> None:
+    """A small directory: residents along the valley (points), a council duty desk that gets
+    every alert, and people outside the area who must get nothing."""
+    lines = ["number,language,geocodes,lon,lat,name"]
+    for n in range(SMS_RECIPIENTS):
+        lat = 53.82 + 0.12 * n / SMS_RECIPIENTS
+        lines.append(f"+4477009{n:05d},en,,-1.09,{lat:.4f},resident {n + 1}")
+    lines.append("+447700999000,en,*,,,council duty desk")
+    lines += [f"+4477008{n:05d},en,,-1.60,53.80,Leeds resident {n + 1}" for n in range(5)]
+    path.write_text("\n".join(lines) + "\n")
 
 
 def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -89,18 +104,38 @@ def run_demo(args: argparse.Namespace) -> int:
     from cap.validation import validate_document
     from dispatch import audit
     from dispatch.accept import Acceptance, accept_alert
-    from dispatch.config import default_dispatch_config
+    from dispatch.config import ChannelConfig, RoutingRule, default_dispatch_config
     from dispatch.service import DispatchService
     from dispatch.store import Outbox
     from gateways.registry import create_gateway
+    from gateways.sms.emulator import EmulatorServer, EmulatorSettings
 
     folder = Path(args.dir)
     if folder.exists():
         shutil.rmtree(folder)
     folder.mkdir(parents=True)
     data_dir = folder / "data"
-    config = default_dispatch_config(data_dir)
     progress = _Progress()
+    emulator = EmulatorServer(
+        [EmulatorSettings(name=f"modem{i}", delay=0.05) for i in range(SMS_MODEMS)],
+        pty_dir=folder / "modems",
+        record=folder / "sms-pdus.jsonl",
+    ).start()
+    _write_recipients(folder / "recipients.csv")
+    config = default_dispatch_config(data_dir)
+    sms = ChannelConfig(
+        name="sms",
+        gateway="sms",
+        options={
+            "modems": emulator.addresses,
+            "recipients": str(folder / "recipients.csv"),
+            "min_interval": 0.1,
+            "register_timeout": 10.0,
+        },
+        routing=RoutingRule(statuses=frozenset({"Actual", "Exercise"})),
+        concurrency=1,
+    )
+    config = replace(config, channels=(*config.channels, sms))
     now = datetime.now(UTC)
 
     print("== 1. author a flood warning from the 'flood' template")
@@ -170,6 +205,9 @@ def run_demo(args: argparse.Namespace) -> int:
         settled = _settle(outbox, [first.alert_id, second.alert_id, third.alert_id])
     finally:
         service.stop()
+        for gateway in gateways.values():
+            gateway.close()
+        emulator.close()
 
     print("== 6. summary")
     print(f"   {'alert':<7}{'what':<9}{'channel':<10}{'purpose':<10}{'state':<11}attempts")
@@ -180,6 +218,14 @@ def run_demo(args: argparse.Namespace) -> int:
     check = audit.verify(outbox.connection())
     archive = sorted(p.name for p in (data_dir / "archive").glob("*.xml"))
     print(f"   archive: {len(archive)} CAP files in {data_dir / 'archive'}")
+    records = [r for r in emulator.recorded() if r.result == "accepted"]
+    per_modem = {m: sum(r.modem == m for r in records) for m in emulator.names}
+    print(
+        f"   sms: {len({(r.destination, r.pdu) for r in records})} segments to "
+        f"{len({r.destination for r in records})} numbers through {SMS_MODEMS} emulated modems "
+        f"({', '.join(f'{m}: {n}' for m, n in per_modem.items())}); PDUs in "
+        f"{folder / 'sms-pdus.jsonl'}"
+    )
     print(
         f"   audit log: {'intact' if check.ok else 'TAMPERED'}, {check.entries} entries; "
         f"head {audit.format_head(audit.head(outbox.connection()))}"

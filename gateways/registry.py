@@ -12,9 +12,18 @@ from gateways.log import LogGateway
 
 GatewayFactory = Callable[[str, Mapping[str, Any]], Gateway]
 
+
+def _sms_gateway(channel: str, options: Mapping[str, Any]) -> Gateway:
+    # Imported on use: the SMS stack (pyserial, Shapely, the codecs) is not needed by every run.
+    from gateways.sms.gateway import SmsGateway
+
+    return SmsGateway(channel, options)
+
+
 GATEWAY_KINDS: dict[str, GatewayFactory] = {
     "file": FileGateway,
     "log": LogGateway,
+    "sms": _sms_gateway,
 }
 
 

@@ -44,7 +44,9 @@ def test_good_rows_are_kept_and_bad_rows_reported_with_line_and_field() -> None:
     ]
     problems = [(p.line, p.field) for p in directory.problems]
     assert problems == [(6, "number"), (7, "geocodes"), (8, "lon"), (9, "geocodes"), (10, "number")]
-    assert str(directory.problems[0]).startswith("responders.csv line 6, field number: '0700000005'")
+    assert str(directory.problems[0]).startswith(
+        "responders.csv line 6, field number: '0700000005'"
+    )
 
 
 def test_recipients_by_geocode_point_circle_and_everywhere() -> None:
@@ -57,9 +59,7 @@ def test_recipients_by_geocode_point_circle_and_everywhere() -> None:
     assert [r.number for r in by_circle] == ["+254700000002", "+254700000003"]
     far_circle = directory.in_areas([area(circle="-1.30,37.80 5")])
     assert [r.number for r in far_circle] == ["+254700000003"]
-    both = directory.in_areas(
-        [area(geocodes=(Geocode("FIPS6", "06001"),)), area(polygon=NAIROBI)]
-    )
+    both = directory.in_areas([area(geocodes=(Geocode("FIPS6", "06001"),)), area(polygon=NAIROBI)])
     assert [r.number for r in both] == ["+254700000002", "+254700000003", "+254700000004"]
 
 
