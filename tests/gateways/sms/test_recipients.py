@@ -89,3 +89,21 @@ def test_unreadable_directories_say_what_is_wrong(tmp_path: Path) -> None:
     latin.write_bytes("number,name\n+447700900001,Fran\xe7ois\n".encode("latin-1"))
     with pytest.raises(GatewayConfigError, match="not UTF-8"):
         load_directory(latin)
+
+
+def test_the_readme_sms_channel_example_is_a_working_configuration(tmp_path: Path) -> None:
+    import tomllib
+
+    from dispatch.config import parse_dispatch_config
+    from gateways.sms.options import parse_sms_options
+
+    readme = (Path(__file__).resolve().parents[3] / "README.md").read_text(encoding="utf-8")
+    example = next(b for b in readme.split("```toml")[1:] if 'gateway = "sms"' in b)
+    config = parse_dispatch_config(
+        tomllib.loads(example.split("```", 1)[0]), base_dir=tmp_path, data_dir=tmp_path
+    )
+    (channel,) = config.channels
+    options = parse_sms_options(channel.name, channel.options)
+    assert [str(m) for m in options.modems] == ["/dev/ttyUSB0", "/dev/ttyUSB1"]
+    assert options.recipients == tmp_path / "responders.csv"  # relative to the config file
+    assert (options.max_segments, options.min_interval) == (3, 3.0)
