@@ -109,6 +109,7 @@ def run_demo(args: argparse.Namespace) -> int:
     from dispatch.store import Outbox
     from gateways.registry import create_gateway
     from gateways.sms.emulator import EmulatorServer, EmulatorSettings
+    from gateways.sms.pdu import decode_submit
 
     folder = Path(args.dir)
     if folder.exists():
@@ -219,9 +220,11 @@ def run_demo(args: argparse.Namespace) -> int:
     archive = sorted(p.name for p in (data_dir / "archive").glob("*.xml"))
     print(f"   archive: {len(archive)} CAP files in {data_dir / 'archive'}")
     records = [r for r in emulator.recorded() if r.result == "accepted"]
+    firsts = [decode_submit(bytes.fromhex(r.pdu)).concat for r in records]
+    messages = sum(c is None or c.sequence == 1 for c in firsts)
     per_modem = {m: sum(r.modem == m for r in records) for m in emulator.names}
     print(
-        f"   sms: {len({(r.destination, r.pdu) for r in records})} segments to "
+        f"   sms: {messages} messages in {len(records)} segments to "
         f"{len({r.destination for r in records})} numbers through {SMS_MODEMS} emulated modems "
         f"({', '.join(f'{m}: {n}' for m, n in per_modem.items())}); PDUs in "
         f"{folder / 'sms-pdus.jsonl'}"

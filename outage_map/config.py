@@ -162,6 +162,7 @@ class MergePolicy:
         """The status a service probability means under this policy (NaN: unknown)."""
         if math.isnan(probability):
             return "unknown"
+        probability = round(probability, 9)  # a figure on a threshold lands on it (see merge)
         if probability < self.down_below:
             return "down"
         return "up" if probability >= self.up_from else "degraded"

@@ -651,6 +651,9 @@ def _confidence(d: _Now) -> NDArray[np.float64]:
 
 
 def _status_codes(p: NDArray[np.float64], policy: MergePolicy) -> NDArray[np.int8]:
+    # A weighted mean of one figure can come back a hair off it (0.9 as 0.8999999999999999);
+    # a figure on a threshold must land on it.
+    p = np.round(p, _THRESHOLD_DIGITS)
     codes = np.full(len(p), UNKNOWN, np.int8)
     known = ~np.isnan(p)
     codes[known & (p < policy.down_below)] = DOWN
@@ -851,6 +854,9 @@ def _status_of_share(share: float | None, policy: MergePolicy) -> Status:
     if share is None:
         return Status.UNKNOWN
     return Status(policy.status_of(1.0 - share))
+
+
+_THRESHOLD_DIGITS = 9
 
 
 def _cause_list(mass: NDArray[np.float64]) -> tuple[tuple[Cause, float], ...]:

@@ -177,7 +177,7 @@ def test_a_full_channel() -> None:
         gateway="sms",
         options={
             "modems": ["/dev/ttyUSB0", "/dev/ttyUSB1"],
-            "recipients": "responders.csv",  # not a path by name: the gateway decides
+            "recipients": "/etc/tocsin/responders.csv",  # the SMS directory: a path
             "numbers_file": "/etc/tocsin/numbers.csv",
             "key_path": "/etc/keys/k.pem",
         },

@@ -281,6 +281,17 @@ def test_an_area_without_sites_takes_its_share_from_its_own_reports() -> None:
     assert zed is not None and zed.share_out == pytest.approx(0.2)
 
 
+@pytest.mark.parametrize("hours", [1, 2.59, 2.96, 22.94])
+def test_a_figure_exactly_at_a_threshold_is_on_the_threshold(hours: float) -> None:
+    # 90 % of service is "up" and 50 % "degraded", whatever the decay did to the arithmetic
+    # (the weighted mean of one 0.9 can come back as 0.8999999999999999).
+    up = run([report(0, AreaSubject("Puerto Rico"), Status.UP, REGULATOR, share_out=0.1)], hours)
+    half = run([report(0, AreaSubject("Z"), Status.DEGRADED, REGULATOR, share_out=0.5)], hours)
+    up_state, half_state = up.area("Puerto Rico"), half.area("Z")
+    assert up_state is not None and up_state.status is Status.UP
+    assert half_state is not None and half_state.status is Status.DEGRADED
+
+
 def test_an_area_with_sites_takes_its_share_from_them() -> None:
     reports = [report(0, "a", Status.DOWN, cause=Cause.POWER), report(0, "b", Status.UP)]
     state = run(reports, 1).area("X")

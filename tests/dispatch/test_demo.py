@@ -1,0 +1,36 @@
+"""``tocsin demo`` (what ``scripts/demo`` runs) works end to end and says what happened."""
+
+from __future__ import annotations
+
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+REPO = Path(__file__).resolve().parents[2]
+
+
+@pytest.mark.integration
+def test_the_demo_runs_end_to_end(tmp_path: Path) -> None:
+    proc = subprocess.run(
+        [sys.executable, "-m", "cap", "demo", "--dir", str(tmp_path / "demo")],
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+        timeout=180,
+    )
+    assert proc.returncode == 0, proc.stdout[-2000:] + proc.stderr[-2000:]
+    out = proc.stdout
+    assert "all deliveries settled: True" in out
+    assert "audit log: intact" in out
+    assert "archive: 3 CAP files" in out
+    # 61 numbers in the area (60 residents and the duty desk), each sent the warning, the
+    # update and the cancel; the 5 people outside the valley get nothing
+    sms = re.search(r"sms: (\d+) messages in (\d+) segments to (\d+) numbers", out)
+    assert sms is not None, out
+    messages, segments, numbers = map(int, sms.groups())
+    assert (messages, numbers) == (3 * 61, 61)
+    assert segments >= messages
+    assert "+4477008" not in (tmp_path / "demo" / "sms-pdus.jsonl").read_text()
