@@ -16,10 +16,9 @@ import numpy as np
 from numpy.typing import NDArray
 
 from outage_map.instants import format_instant
-from outage_map.merge import MergeResult, ReportSummary, service_at
+from outage_map.merge import MergeResult, ReportSummary, report_summary, service_at
 from outage_map.model import Status
 from outage_map.snapshot import MergedView
-from outage_map.table import SUBJECT_KINDS
 from outage_map.vector import AreaRow, causes_text, display_name
 
 __all__ = ["DarkArea", "dark_area_rows", "dark_areas_json", "point_answer_json"]
@@ -111,23 +110,7 @@ def _area_reports(result: MergeResult, code: str, limit: int) -> list[ReportSumm
     ordered = sorted(best.items(), key=lambda item: (-item[1], int(table.ids[item[0]])))
     summaries: list[ReportSummary] = []
     for row, weight in ordered[:limit]:
-        report = table.report(row)
-        key = int(table.key[row])
-        kind = SUBJECT_KINDS[int(table.subject_kind[row])]
-        summaries.append(
-            ReportSummary(
-                report_id=int(table.ids[row]),
-                source_kind=report.source.kind,
-                source_name=report.source.name,
-                subject=f"{kind} {table.keys[key]}" if key >= 0 else kind,
-                status=report.status,
-                share_out=report.share_out,
-                cause=report.cause,
-                observed_at=report.observed_at,
-                weight=weight,
-                note=report.note,
-            )
-        )
+        summaries.append(report_summary(table, row, weight))
     return summaries
 
 

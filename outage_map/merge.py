@@ -975,25 +975,27 @@ def _summaries(
     table = result.reports
     out: list[ReportSummary] = []
     for i in best:
-        row = int(rows[i])
-        report = table.report(row)
-        kind = SUBJECT_KINDS[int(table.subject_kind[row])]
-        key = int(table.key[row])
-        out.append(
-            ReportSummary(
-                report_id=int(table.ids[row]),
-                source_kind=report.source.kind,
-                source_name=report.source.name,
-                subject=f"{kind} {table.keys[key]}" if key >= 0 else kind,
-                status=report.status,
-                share_out=report.share_out,
-                cause=report.cause,
-                observed_at=report.observed_at,
-                weight=float(weights[i]),
-                note=report.note,
-            )
-        )
+        out.append(report_summary(table, int(rows[i]), float(weights[i])))
     return tuple(out)
+
+
+def report_summary(table: ReportTable, row: int, weight: float) -> ReportSummary:
+    """One report as a query answer shows it, with the weight it carried."""
+    report = table.report(row)
+    kind = SUBJECT_KINDS[int(table.subject_kind[row])]
+    key = int(table.key[row])
+    return ReportSummary(
+        report_id=int(table.ids[row]),
+        source_kind=report.source.kind,
+        source_name=report.source.name,
+        subject=f"{kind} {table.keys[key]}" if key >= 0 else kind,
+        status=report.status,
+        share_out=report.share_out,
+        cause=report.cause,
+        observed_at=report.observed_at,
+        weight=weight,
+        note=report.note,
+    )
 
 
 def dark_areas(result: MergeResult, min_out: float = 0.5) -> tuple[AreaState, ...]:
