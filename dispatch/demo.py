@@ -23,8 +23,9 @@ from cap.cli import EXIT_BAD_INPUT, EXIT_OK, RawDefaultsFormatter
 if TYPE_CHECKING:
     from dispatch.store import DeliveryRow, Outbox
 
-AREA = "Lower Ouse valley between York and Selby"
-POLYGON = "53.96,-1.08 53.93,-1.02 53.80,-1.05 53.78,-1.12 53.90,-1.15 53.96,-1.08"
+AREA = "Sacramento River delta from Freeport to Walnut Grove"
+POLYGON = "38.46,-121.52 38.40,-121.45 38.22,-121.48 38.22,-121.62 38.40,-121.60 38.46,-121.52"
+SAME_COUNTY = "006067"  # Sacramento County, California (FIPS 06067)
 SMS_MODEMS = 3
 SMS_RECIPIENTS = 60  # in the flooded valley; a few more live outside it
 
@@ -34,10 +35,11 @@ def _write_recipients(path: Path) -> None:
     every alert, and people outside the area who must get nothing."""
     lines = ["number,language,geocodes,lon,lat,name"]
     for n in range(SMS_RECIPIENTS):
-        lat = 53.82 + 0.12 * n / SMS_RECIPIENTS
-        lines.append(f"+4477009{n:05d},en,,-1.09,{lat:.4f},resident {n + 1}")
-    lines.append("+447700999000,en,*,,,council duty desk")
-    lines += [f"+4477008{n:05d},en,,-1.60,53.80,Leeds resident {n + 1}" for n in range(5)]
+        lat = 38.25 + 0.18 * n / SMS_RECIPIENTS
+        language = "es" if n % 4 == 3 else "en"
+        lines.append(f"+1916555{n:04d},{language},,-121.53,{lat:.4f},resident {n + 1}")
+    lines.append("+19165559999,en,*,,,county duty desk")
+    lines += [f"+1415555{n:04d},en,,-122.42,37.77,San Francisco resident {n + 1}" for n in range(5)]
     path.write_text("\n".join(lines) + "\n")
 
 
@@ -95,6 +97,38 @@ def _settle(outbox: Outbox, alert_ids: list[int], timeout: float = 30.0) -> bool
     return False
 
 
+def _radio_summary(radio: Path) -> list[str]:
+    """What the radio channels put on air, as real decoders hear it (multimon-ng for SAME,
+    direwolf's atest for APRS) when they are installed."""
+    import re
+    import shutil
+    import subprocess
+
+    lines = []
+    same = sorted((radio / "same").glob("*.wav"))
+    lines.append(f"same: {len(same)} SAME/EAS messages as WAV files in {radio / 'same'}")
+    if same and shutil.which("multimon-ng") and shutil.which("sox"):
+        for wav in same:
+            heard = subprocess.run(
+                ["multimon-ng", "-q", "-r", "-a", "EAS", "-t", "wav", str(wav)],
+                capture_output=True, text=True, check=False, timeout=60,
+            ).stdout  # fmt: skip
+            headers = [x[5:] for x in heard.splitlines() if x.startswith("EAS: ZCZC")]
+            lines.append(f"  multimon-ng hears {wav.name}: {headers[0] if headers else 'nothing'}")
+    aprs = sorted((radio / "aprs").glob("*.wav"))
+    lines.append(f"aprs: {len(aprs)} APRS transmissions as WAV files in {radio / 'aprs'}")
+    if aprs and shutil.which("atest"):
+        for wav in aprs:
+            heard = subprocess.run(
+                ["atest", str(wav)], capture_output=True, text=True, check=False, timeout=60
+            ).stdout
+            plain = re.sub(r"\x1b\[[0-9;]*[A-Za-z]", "", heard)  # atest colours its output
+            frames = [x for x in plain.splitlines() if x.startswith("[0] ")]
+            first = frames[0][4:] if frames else "nothing"
+            lines.append(f"  direwolf's atest hears {wav.name}: {len(frames)} frames, e.g. {first}")
+    return lines
+
+
 def run_demo(args: argparse.Namespace) -> int:
     from cap.authoring import alert_from_description, cancel_alert, update_alert
     from cap.model import Alert
@@ -136,11 +170,45 @@ def run_demo(args: argparse.Namespace) -> int:
         routing=RoutingRule(statuses=frozenset({"Actual", "Exercise"})),
         concurrency=1,
     )
-    config = replace(config, channels=(*config.channels, sms))
+    radio = folder / "radio"
+    weather_radio = ChannelConfig(
+        name="same",
+        gateway="same",
+        options={
+            "station_id": "KXYZ/NWS",
+            "wav_folder": str(radio / "same"),
+            "attention_seconds": 8,
+            "cancel": "announce",
+            "lead_in": 0,
+            "tail": 0,
+        },
+        routing=RoutingRule(),
+    )
+    amateur = ChannelConfig(
+        name="aprs",
+        gateway="aprs",
+        options={"callsign": "N0CALL-10", "wav_folder": str(radio / "aprs"), "lead_in": 0},
+        routing=RoutingRule(),
+    )
+    config = replace(config, channels=(*config.channels, sms, weather_radio, amateur))
     now = datetime.now(UTC)
 
     print("== 1. author a flood warning from the 'flood' template")
-    desc = render_template("flood", {"area": AREA, "polygon": POLYGON, "river": "the River Ouse"})
+    desc = render_template(
+        "flood", {"area": AREA, "polygon": POLYGON, "river": "the Sacramento River"}
+    )
+    desc["info"][0]["areas"][0]["geocodes"] = [["SAME", SAME_COUNTY]]
+    desc["info"][0]["event_codes"] = [["SAME", "FLW"]]  # what SAME radios wake on
+    desc["info"].append(
+        {
+            **desc["info"][0],
+            "language": "es-US",
+            "event": "Inundación",
+            "headline": f"Aviso de inundación para {AREA}",
+            "description": "El nivel del río Sacramento sube y se esperan inundaciones.",
+            "instruction": "Suba a un lugar alto ahora. No camine ni conduzca por el agua.",
+        }
+    )
     desc["sender"] = "alerts@demo.tocsin.invalid"
     warning = alert_from_description(desc, now=now)
     files = {"warning": folder / "1-flood-warning.xml"}
@@ -229,6 +297,8 @@ def run_demo(args: argparse.Namespace) -> int:
         f"({', '.join(f'{m}: {n}' for m, n in per_modem.items())}); PDUs in "
         f"{folder / 'sms-pdus.jsonl'}"
     )
+    for line in _radio_summary(radio):
+        print(f"   {line}")
     print(
         f"   audit log: {'intact' if check.ok else 'TAMPERED'}, {check.entries} entries; "
         f"head {audit.format_head(audit.head(outbox.connection()))}"

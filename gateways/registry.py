@@ -20,10 +20,24 @@ def _sms_gateway(channel: str, options: Mapping[str, Any]) -> Gateway:
     return SmsGateway(channel, options)
 
 
+def _same_gateway(channel: str, options: Mapping[str, Any]) -> Gateway:
+    from gateways.radio.same_gateway import SameGateway
+
+    return SameGateway(channel, options)
+
+
+def _aprs_gateway(channel: str, options: Mapping[str, Any]) -> Gateway:
+    from gateways.radio.aprs_gateway import AprsGateway
+
+    return AprsGateway(channel, options)
+
+
 GATEWAY_KINDS: dict[str, GatewayFactory] = {
     "file": FileGateway,
     "log": LogGateway,
     "sms": _sms_gateway,
+    "same": _same_gateway,
+    "aprs": _aprs_gateway,
 }
 
 

@@ -12,22 +12,21 @@ from __future__ import annotations
 
 import contextlib
 import fcntl
-import io
 import os
 import re
 import subprocess
 import threading
 import time
-import wave
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Protocol
+from typing import Any, Protocol
 
 import numpy as np
 from numpy.typing import NDArray
 
-from gateways.base import TransientGatewayError
+from gateways.base import GatewayConfigError, TransientGatewayError
+from gateways.radio.wav import wav_bytes
 
 Sleep = Callable[[float], None]
 
@@ -54,7 +53,10 @@ class SerialPortLike(Protocol):
 
 
 class SerialPtt:
-    """PTT on a serial port's RTS or DTR line (``invert`` for interfaces keyed by a low line)."""
+    """PTT on a serial port's RTS or DTR line (``invert`` for interfaces keyed by a low line).
+
+    The port is opened at the first transmission, not before: a channel whose cable is
+    unplugged when the service starts fails its deliveries (and retries them), not the start."""
 
     def __init__(
         self,
@@ -69,26 +71,30 @@ class SerialPtt:
         self.device = device
         self.line = line
         self.invert = invert
-        if port is None:
-            import serial
+        self.port: SerialPortLike | None = port
+        if port is not None:
+            self.key(False)
 
-            try:
-                opened = serial.serial_for_url(device, do_not_open=True)
-                # Both lines low before the port opens: opening raises them on most drivers,
-                # which would key the radio with nothing to say.
-                opened.rts = invert
-                opened.dtr = invert
-                opened.open()
-            except (serial.SerialException, OSError) as exc:
-                raise TransientGatewayError(
-                    f"PTT port {device}: cannot be opened ({exc}); check the cable, that the "
-                    "device exists and that you may use it (group 'dialout')"
-                ) from None
-            port = opened
-        self.port: SerialPortLike = port
-        self.key(False)
+    def _open(self) -> SerialPortLike:
+        import serial
+
+        try:
+            opened = serial.serial_for_url(self.device, do_not_open=True)
+            # Both lines idle before the port opens: opening raises them on most drivers,
+            # which would key the radio with nothing to say.
+            opened.rts = self.invert
+            opened.dtr = self.invert
+            opened.open()
+        except (serial.SerialException, OSError) as exc:
+            raise TransientGatewayError(
+                f"PTT port {self.device}: cannot be opened ({exc}); check the cable, that the "
+                "device exists and that you may use it (group 'dialout')"
+            ) from None
+        return opened
 
     def key(self, on: bool) -> None:
+        if self.port is None:
+            self.port = self._open()
         level = on != self.invert
         if self.line == "rts":
             self.port.rts = level
@@ -96,21 +102,12 @@ class SerialPtt:
             self.port.dtr = level
 
     def close(self) -> None:
+        if self.port is None:
+            return
         with contextlib.suppress(Exception):
             self.key(False)
         self.port.close()
-
-
-def wav_bytes(samples: NDArray[np.float32], rate: int) -> bytes:
-    """16-bit mono PCM WAV of ``samples`` (floats in -1..1, clipped)."""
-    pcm = (np.clip(samples, -1.0, 1.0) * 32767.0).astype("<i2")
-    buffer = io.BytesIO()
-    with wave.open(buffer, "wb") as out:
-        out.setnchannels(1)
-        out.setsampwidth(2)
-        out.setframerate(rate)
-        out.writeframes(pcm.tobytes())
-    return buffer.getvalue()
+        self.port = None
 
 
 class CommandAudioSink:
@@ -224,3 +221,42 @@ class Transmitter:
     def close(self) -> None:
         if self.ptt is not None:
             self.ptt.close()
+
+
+TRANSMITTER_OPTIONS = ("audio_command", "wav_folder", "ptt", "ptt_line", "lead_in", "tail")
+
+
+def transmitter_from_options(name: str, options: Mapping[str, Any], where: str) -> Transmitter:
+    """A channel's radio from its options: ``audio_command`` (e.g. ``["aplay", "-q", "-D",
+    "plughw:1,0", "-t", "wav", "-"]``) or ``wav_folder``; ``ptt`` (a serial device) with
+    ``ptt_line`` (``rts``/``dtr``), ``lead_in`` and ``tail`` in seconds."""
+    sink: AudioSink
+    if "wav_folder" in options:
+        sink = WavFolderSink(Path(str(options["wav_folder"])), prefix=name)
+    elif "audio_command" in options:
+        command = options["audio_command"]
+        if not isinstance(command, list) or not all(isinstance(a, str) for a in command):
+            raise GatewayConfigError(
+                f"{where}: 'audio_command' must be a list of strings, e.g. "
+                '["aplay", "-q", "-D", "plughw:1,0", "-t", "wav", "-"]'
+            )
+        sink = CommandAudioSink(command)
+    else:
+        raise GatewayConfigError(
+            f'{where}: say where the audio goes: audio_command = ["aplay", "-q", "-t", '
+            '"wav", "-"] for a sound card, or wav_folder = "..." to keep the files'
+        )
+    times = KeyingTimes()
+    try:
+        times = KeyingTimes(
+            float(options.get("lead_in", times.lead_in)), float(options.get("tail", times.tail))
+        )
+    except (TypeError, ValueError):
+        raise GatewayConfigError(f"{where}: 'lead_in' and 'tail' are seconds") from None
+    ptt = None
+    if "ptt" in options:
+        line = str(options.get("ptt_line", "rts"))
+        if line not in ("rts", "dtr"):
+            raise GatewayConfigError(f'{where}: \'ptt_line\' is "rts" or "dtr", not {line!r}')
+        ptt = SerialPtt(str(options["ptt"]), line=line)
+    return Transmitter(name, sink, ptt=ptt, times=times)

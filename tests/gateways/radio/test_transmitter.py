@@ -151,3 +151,27 @@ def test_wav_folder_and_command_sinks(tmp_path: Path) -> None:
         CommandAudioSink(["sh", "-c", "cat >/dev/null; echo no device >&2; exit 3"]).play(
             tone, 8000
         )
+
+
+def test_an_unplugged_ptt_cable_fails_the_transmission_not_the_start(tmp_path: Path) -> None:
+    ptt = SerialPtt(str(tmp_path / "no-such-tty"))  # nothing opened yet
+    radio = Transmitter("r4", WavFolderSink(tmp_path / "out"), ptt=ptt, lock_dir=tmp_path)
+    with pytest.raises(TransientGatewayError, match=r"PTT port .* cannot be opened"):
+        radio.transmit(np.zeros(10, np.float32), 8000)
+    assert not (tmp_path / "out").exists()  # nothing played unkeyed
+
+
+def test_the_readme_radio_channels_are_a_working_configuration(tmp_path: Path) -> None:
+    import tomllib
+
+    from dispatch.config import parse_dispatch_config
+    from gateways.registry import create_gateway
+
+    readme = (Path(__file__).resolve().parents[3] / "README.md").read_text(encoding="utf-8")
+    example = next(b for b in readme.split("```toml")[1:] if 'gateway = "same"' in b)
+    config = parse_dispatch_config(
+        tomllib.loads(example.split("```", 1)[0]), base_dir=tmp_path, data_dir=tmp_path
+    )
+    assert [c.gateway for c in config.channels] == ["same", "aprs"]
+    for channel in config.channels:
+        create_gateway(channel.gateway, channel.name, channel.options).close()
