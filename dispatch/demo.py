@@ -22,6 +22,7 @@ from cap.cli import EXIT_BAD_INPUT, EXIT_OK, RawDefaultsFormatter
 
 if TYPE_CHECKING:
     from dispatch.store import DeliveryRow, Outbox
+    from gateways.radio.direwolf import LocalDirewolf
 
 AREA = "Sacramento River delta from Freeport to Walnut Grove"
 POLYGON = "38.46,-121.52 38.40,-121.45 38.22,-121.48 38.22,-121.62 38.40,-121.60 38.46,-121.52"
@@ -97,11 +98,10 @@ def _settle(outbox: Outbox, alert_ids: list[int], timeout: float = 30.0) -> bool
     return False
 
 
-def _radio_summary(radio: Path) -> list[str]:
+def _radio_summary(radio: Path, tnc: LocalDirewolf | None) -> list[str]:
     """What the radio channels put on air, as real decoders hear it (multimon-ng for SAME,
     direwolf's atest for APRS) when they are installed."""
     import re
-    import shutil
     import subprocess
 
     lines = []
@@ -115,8 +115,13 @@ def _radio_summary(radio: Path) -> list[str]:
             ).stdout  # fmt: skip
             headers = [x[5:] for x in heard.splitlines() if x.startswith("EAS: ZCZC")]
             lines.append(f"  multimon-ng hears {wav.name}: {headers[0] if headers else 'nothing'}")
-    aprs = sorted((radio / "aprs").glob("*.wav"))
-    lines.append(f"aprs: {len(aprs)} APRS transmissions as WAV files in {radio / 'aprs'}")
+    if tnc is not None:
+        tnc.write_wav(radio / "aprs-direwolf.wav")
+        aprs = [radio / "aprs-direwolf.wav"]
+        lines.append(f"aprs: sent over KISS to direwolf, whose transmissions are in {aprs[0]}")
+    else:
+        aprs = sorted((radio / "aprs").glob("*.wav"))
+        lines.append(f"aprs: {len(aprs)} APRS transmissions as WAV files in {radio / 'aprs'}")
     if aprs and shutil.which("atest"):
         for wav in aprs:
             heard = subprocess.run(
@@ -141,6 +146,7 @@ def run_demo(args: argparse.Namespace) -> int:
     from dispatch.config import ChannelConfig, RoutingRule, default_dispatch_config
     from dispatch.service import DispatchService
     from dispatch.store import Outbox
+    from gateways.radio.direwolf import LocalDirewolf
     from gateways.registry import create_gateway
     from gateways.sms.emulator import EmulatorServer, EmulatorSettings
     from gateways.sms.pdu import decode_submit
@@ -184,11 +190,17 @@ def run_demo(args: argparse.Namespace) -> int:
         },
         routing=RoutingRule(),
     )
+    # APRS frames go to a local direwolf over KISS when it is installed (its transmissions land
+    # in a file), else they are modulated here into WAV files.
+    tnc: LocalDirewolf | None = None
+    aprs_options: dict[str, object] = {"callsign": "N0CALL-10", "lead_in": 0}
+    if shutil.which("direwolf"):
+        tnc = LocalDirewolf(radio / "direwolf").start()
+        aprs_options["kiss"] = f"tcp:127.0.0.1:{tnc.kiss_port}"
+    else:
+        aprs_options["wav_folder"] = str(radio / "aprs")
     amateur = ChannelConfig(
-        name="aprs",
-        gateway="aprs",
-        options={"callsign": "N0CALL-10", "wav_folder": str(radio / "aprs"), "lead_in": 0},
-        routing=RoutingRule(),
+        name="aprs", gateway="aprs", options=aprs_options, routing=RoutingRule()
     )
     config = replace(config, channels=(*config.channels, sms, weather_radio, amateur))
     now = datetime.now(UTC)
@@ -277,6 +289,9 @@ def run_demo(args: argparse.Namespace) -> int:
         for gateway in gateways.values():
             gateway.close()
         emulator.close()
+        if tnc is not None:
+            tnc.wait_quiet()
+            tnc.stop()
 
     print("== 6. summary")
     print(f"   {'alert':<7}{'what':<9}{'channel':<10}{'purpose':<10}{'state':<11}attempts")
@@ -297,7 +312,7 @@ def run_demo(args: argparse.Namespace) -> int:
         f"({', '.join(f'{m}: {n}' for m, n in per_modem.items())}); PDUs in "
         f"{folder / 'sms-pdus.jsonl'}"
     )
-    for line in _radio_summary(radio):
+    for line in _radio_summary(radio, tnc):
         print(f"   {line}")
     print(
         f"   audit log: {'intact' if check.ok else 'TAMPERED'}, {check.entries} entries; "

@@ -21,11 +21,8 @@ Integration tests: skipped if direwolf is missing, failed under CI.
 
 from __future__ import annotations
 
-import contextlib
-import os
 import re
 import shutil
-import socket
 import subprocess
 import time
 import wave
@@ -41,6 +38,7 @@ from cap.authoring import alert_from_description
 from gateways.radio.afsk import BELL202_BAUD, BELL202_MARK_HZ, BELL202_SPACE_HZ, afsk_tones
 from gateways.radio.aprs import aprs_bulletins_for, aprs_nws_messages_for
 from gateways.radio.ax25 import Ax25Address, Ax25Frame, encode_frame, parse_tnc2, to_tnc2
+from gateways.radio.direwolf import DirewolfError, LocalDirewolf
 from gateways.radio.hdlc_audio import frames_audio, nrzi_encode, stuff_bits
 from gateways.radio.kiss import KissFrame
 from gateways.radio.kiss_transport import KissTcpTransport
@@ -171,79 +169,30 @@ def test_atest_refuses_a_frame_with_a_wrong_fcs(tmp_path: Path) -> None:
 
 @dataclass
 class Direwolf:
-    process: subprocess.Popen[bytes]
-    kiss_port: int
-    tx_raw: Path
-    rate: int
-    log: Path
+    """What the tests use of a running direwolf."""
 
-
-def _free_port() -> int:
-    with socket.create_server(("127.0.0.1", 0)) as probe:
-        port: int = probe.getsockname()[1]
-    return port
+    def __init__(self, tnc: LocalDirewolf) -> None:
+        self.process = tnc.process
+        self.kiss_port = tnc.kiss_port
+        self.tx_raw = tnc.transmitted
+        self.rate = tnc.rate
+        self.log = tnc.log
 
 
 @pytest.fixture
 def direwolf(tmp_path: Path) -> Iterator[Direwolf]:
-    binary = _tool("direwolf")
+    """A real direwolf with a KISS TCP port whose transmissions go to a raw audio file (see
+    gateways/radio/direwolf.py for the ALSA file-plugin set-up)."""
+    _tool("direwolf")
     _tool("atest")
-    rate = 48000
-    port = _free_port()
-    tx_raw = tmp_path / "direwolf-tx.raw"
-    asoundrc = tmp_path / "asoundrc"
-    asoundrc.write_text(
-        "pcm.tocsin_tx {\n"
-        "    type file\n"
-        "    slave.pcm { type null }\n"
-        f'    file "{tx_raw}"\n'
-        '    format "raw"\n'
-        "}\n"
-    )
-    config = tmp_path / "direwolf.conf"
-    config.write_text(
-        "ADEVICE stdin tocsin_tx\n"
-        f"ARATE {rate}\n"
-        "ACHANNELS 1\n"
-        "CHANNEL 0\n"
-        "MYCALL N0CALL-10\n"
-        "MODEM 1200\n"
-        "TXDELAY 30\n"
-        "DWAIT 0\n"
-        "SLOTTIME 1\n"
-        "PERSIST 255\n"
-        f"KISSPORT {port}\n"
-        "AGWPORT 0\n"
-    )
-    log = tmp_path / "direwolf.log"
-    env = {**os.environ, "ALSA_CONFIG_PATH": str(asoundrc)}
-    with log.open("wb") as log_file:
-        process = subprocess.Popen(
-            [binary, "-c", str(config), "-t", "0"],
-            stdin=subprocess.PIPE,
-            stdout=log_file,
-            stderr=subprocess.STDOUT,
-            env=env,
-            cwd=tmp_path,
-            start_new_session=True,
-        )
     try:
-        deadline = time.monotonic() + 20
-        while b"Ready to accept KISS TCP" not in log.read_bytes():
-            if process.poll() is not None or time.monotonic() > deadline:
-                pytest.fail(f"direwolf did not start its KISS port:\n{log.read_text('latin-1')}")
-            time.sleep(0.05)
-        yield Direwolf(process, port, tx_raw, rate, log)
+        tnc = LocalDirewolf(tmp_path).start()
+    except DirewolfError as exc:
+        pytest.fail(str(exc))
+    try:
+        yield Direwolf(tnc)
     finally:
-        process.terminate()
-        try:
-            process.wait(5)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait(5)
-        if process.stdin is not None:
-            with contextlib.suppress(OSError):
-                process.stdin.close()
+        tnc.stop()
 
 
 def _raw_to_wav(raw: bytes, wav: Path, rate: int) -> None:
