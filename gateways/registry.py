@@ -32,12 +32,19 @@ def _aprs_gateway(channel: str, options: Mapping[str, Any]) -> Gateway:
     return AprsGateway(channel, options)
 
 
+def _cbs_gateway(channel: str, options: Mapping[str, Any]) -> Gateway:
+    from gateways.cell_broadcast.gateway import CellBroadcastGateway
+
+    return CellBroadcastGateway(channel, options)
+
+
 GATEWAY_KINDS: dict[str, GatewayFactory] = {
     "file": FileGateway,
     "log": LogGateway,
     "sms": _sms_gateway,
     "same": _same_gateway,
     "aprs": _aprs_gateway,
+    "cbs": _cbs_gateway,
 }
 
 
