@@ -10,13 +10,18 @@ cannot carry is previewed as the reason why.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from pathlib import Path
+from typing import TYPE_CHECKING
 
 from cap.model import Alert
-from gateways.base import CannotCarryError
+from gateways.base import CannotCarryError, GatewayConfigError
 from gateways.cell_broadcast.cells import CellTable
-from gateways.cell_broadcast.mapping import DEFAULT_PROFILE, CbsProfile, map_alert
+from gateways.cell_broadcast.mapping import DEFAULT_PROFILE, CbsProfile, load_profile, map_alert
 from gateways.cell_broadcast.pages import CbsAlphabet, decode_page
 from gateways.cell_broadcast.serial import SerialNumber
+
+if TYPE_CHECKING:
+    from cap.config import TocsinConfig
 
 PREVIEW_CELLS = 20  # CGIs listed in the text preview (the JSON has them all)
 
@@ -115,3 +120,31 @@ def preview_cbs(
 
 def _names(names: Sequence[str]) -> str:
     return ", ".join(repr(name) for name in names)
+
+
+def preview_configured_cbs(alert: Alert) -> tuple[str, dict[str, object]]:
+    """``tocsin preview --channel cbs``: the preview under the configured ``cbs`` channel (its
+    profile, cell table and bleed, from ``$TOCSIN_CONFIG`` or the default file), so the cells
+    that would broadcast are listed; the EU-Alert profile and no cells without one."""
+    from cap.config import ConfigError, load_config
+
+    try:
+        return _configured(alert, load_config(None))
+    except GatewayConfigError as exc:
+        raise ConfigError(f"the configured cbs channel: {exc}") from None
+
+
+def _configured(alert: Alert, settings: TocsinConfig) -> tuple[str, dict[str, object]]:
+    base = settings.path.parent if settings.path is not None else Path.cwd()
+    channels = settings.raw.get("channels", {})
+    for table in channels.values() if isinstance(channels, dict) else ():
+        if isinstance(table, dict) and table.get("gateway") == "cbs":
+            profile = load_profile(str(table.get("profile", DEFAULT_PROFILE.name)))
+            cells = None
+            if "cells_file" in table:
+                path = Path(str(table["cells_file"])).expanduser()
+                cells = CellTable.read_csv(path if path.is_absolute() else base / path)
+            return preview_cbs(
+                alert, profile, cells=cells, bleed_m=float(table.get("bleed_m", 0.0))
+            )
+    return preview_cbs(alert)

@@ -183,3 +183,28 @@ def test_the_readme_cell_broadcast_example_is_a_working_configuration(tmp_path: 
         assert json.loads(message.payload)["cells"] == [["901", "70", 23, 1001]]
     finally:
         gateway.close()
+
+
+def test_the_preview_uses_the_configured_channel(
+    tmp_path: Path, cells_file: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from cap.cli import main
+
+    config = tmp_path / "tocsin.toml"
+    config.write_text(
+        '[channels.cb]\ngateway = "cbs"\nprofile = "us-wea"\n'
+        f'cells_file = "{cells_file.name}"\ncbsp = "tcp:127.0.0.1:1"\nserials_file = "s.db"\n'
+    )
+    monkeypatch.setenv("TOCSIN_CONFIG", str(config))
+    alert_file = tmp_path / "flood.xml"
+    from cap.serialize import serialize_alert
+
+    alert_file.write_bytes(serialize_alert(flood()))
+    from gateways.cell_broadcast.preview import preview_configured_cbs
+
+    text, data = preview_configured_cbs(flood())
+    assert "profile us-wea" in text
+    assert "1 of 2 cells reach the area" in text
+    assert data["messages"]
+    config.write_text('[channels.cb]\ngateway = "cbs"\nprofile = "no-such-profile"\n')
+    assert main(["preview", str(alert_file), "--channel", "cbs"]) == 2
