@@ -22,7 +22,7 @@ from cap.cli import EXIT_BAD_INPUT, EXIT_OK, RawDefaultsFormatter
 
 if TYPE_CHECKING:
     from dispatch.store import DeliveryRow, Outbox
-    from gateways.radio.direwolf import LocalDirewolf
+    from gateways.radio.direwolf import DirewolfError, LocalDirewolf
 
 AREA = "Sacramento River delta from Freeport to Walnut Grove"
 POLYGON = "38.46,-121.52 38.40,-121.45 38.22,-121.48 38.22,-121.62 38.40,-121.60 38.46,-121.52"
@@ -195,9 +195,12 @@ def run_demo(args: argparse.Namespace) -> int:
     tnc: LocalDirewolf | None = None
     aprs_options: dict[str, object] = {"callsign": "N0CALL-10", "lead_in": 0}
     if shutil.which("direwolf"):
-        tnc = LocalDirewolf(radio / "direwolf").start()
-        aprs_options["kiss"] = f"tcp:127.0.0.1:{tnc.kiss_port}"
-    else:
+        try:
+            tnc = LocalDirewolf(radio / "direwolf").start()
+            aprs_options["kiss"] = f"tcp:127.0.0.1:{tnc.kiss_port}"
+        except DirewolfError as exc:
+            print(f"   (direwolf could not start, APRS audio is made here instead: {exc})")
+    if tnc is None:
         aprs_options["wav_folder"] = str(radio / "aprs")
     amateur = ChannelConfig(
         name="aprs", gateway="aprs", options=aprs_options, routing=RoutingRule()

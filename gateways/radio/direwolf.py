@@ -30,11 +30,11 @@ class LocalDirewolf:
     transmissions accumulate in ``tnc.transmitted`` (raw 16-bit mono at ``rate``)."""
 
     def __init__(self, folder: Path, *, callsign: str = "N0CALL-10", rate: int = 48000) -> None:
-        self.folder = folder
+        self.folder = folder.absolute()  # direwolf runs in it and is given these paths
         self.callsign = callsign
         self.rate = rate
-        self.transmitted = folder / "direwolf-tx.raw"
-        self.log = folder / "direwolf.log"
+        self.transmitted = self.folder / "direwolf-tx.raw"
+        self.log = self.folder / "direwolf.log"
         self.kiss_port = 0
         self._process: subprocess.Popen[bytes] | None = None
 
