@@ -3,25 +3,19 @@
 from __future__ import annotations
 
 import re
-import shutil
 import subprocess
 import sys
 from pathlib import Path
 
 import pytest
 
-from tests.conftest import UNDER_CI
+from tests.conftest import require_tool
 
 
 @pytest.mark.integration
 def test_the_demo_runs_end_to_end(tmp_path: Path) -> None:
-    tools = ("multimon-ng", "sox", "direwolf", "atest", "espeak-ng")
-    missing = [t for t in tools if not shutil.which(t)]
-    if missing:
-        message = f"the demo's radio decoders are missing: {', '.join(missing)}"
-        if UNDER_CI:
-            pytest.fail(f"{message} (required under CI; scripts/test installs them)")
-        pytest.skip(message)
+    for tool in ("multimon-ng", "sox", "direwolf", "atest", "espeak-ng"):
+        require_tool(tool, "direwolf" if tool == "atest" else None)
     proc = subprocess.run(
         # a relative --dir, as scripts/demo uses (out/demo): every tool must get absolute paths
         [sys.executable, "-m", "cap", "demo", "--dir", "demo"],

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import io
 import json
-import shutil
 import subprocess
 import urllib.error
 import urllib.request
@@ -20,7 +19,7 @@ from outage_map.http import OutageServer, RequestError, split_listen
 from outage_map.model import Report, SiteSubject, Status
 from outage_map.snapshot import SnapshotCache
 from outage_map.store import OutageStore
-from tests.conftest import UNDER_CI
+from tests.conftest import require_tool
 from tests.outage_map.scenario import AT, OPERATOR, POLICY, RECEIVED, T0, build_store
 
 
@@ -229,11 +228,7 @@ def test_listen_addresses() -> None:
 
 @pytest.mark.integration
 def test_gdal_ogc_client_reads_the_collections(server: OutageServer) -> None:
-    ogrinfo = shutil.which("ogrinfo")
-    if ogrinfo is None:
-        if UNDER_CI:
-            pytest.fail("ogrinfo (Debian gdal-bin) is required under CI")
-        pytest.skip("ogrinfo (Debian gdal-bin) is not installed (allowed outside CI only)")
+    ogrinfo = require_tool("ogrinfo", "gdal-bin")
     source = f"OAPIF:{server.url}"
     listing = subprocess.run(
         [ogrinfo, "-ro", "-al", "-so", source],

@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import json
 import math
-import shutil
 import subprocess
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -25,7 +24,7 @@ from outage_map.raster import (
     write_service_geotiff,
 )
 from outage_map.table import ReportTable
-from tests.conftest import UNDER_CI
+from tests.conftest import require_tool
 
 T0 = datetime(2024, 9, 1, tzinfo=UTC)
 H = timedelta(hours=1)
@@ -138,15 +137,7 @@ def test_bad_bounds_and_resolution_are_refused() -> None:
 
 
 def gdal_tool(name: str) -> str:
-    path = shutil.which(name)
-    if path is None:
-        message = (
-            f"{name} (Debian gdal-bin) is not installed; scripts/setup --test-peers installs it"
-        )
-        if UNDER_CI:
-            pytest.fail(message + " (required under CI)")
-        pytest.skip(message)
-    return path
+    return require_tool(name, "gdal-bin")
 
 
 @pytest.fixture(scope="module")

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import math
-import shutil
 import subprocess
 from datetime import timedelta
 from pathlib import Path
@@ -25,7 +24,7 @@ from outage_map.vector import (
     reports_layer,
     write_layers,
 )
-from tests.conftest import UNDER_CI
+from tests.conftest import require_tool
 from tests.outage_map.scenario import AT, POLICY, T0, build_store
 
 
@@ -189,12 +188,7 @@ def test_display_names() -> None:
 
 
 def _ogrinfo() -> str:
-    found = shutil.which("ogrinfo")
-    if found is None:
-        if UNDER_CI:
-            pytest.fail("ogrinfo (Debian gdal-bin) is required under CI")
-        pytest.skip("ogrinfo (Debian gdal-bin) is not installed (allowed outside CI only)")
-    return found
+    return require_tool("ogrinfo", "gdal-bin")
 
 
 @pytest.mark.integration

@@ -29,7 +29,6 @@ Integration test: skipped if osmo-bsc is missing, failed under CI.
 from __future__ import annotations
 
 import random
-import shutil
 import subprocess
 import time
 from collections.abc import Callable, Iterator
@@ -51,7 +50,7 @@ from gateways.cell_broadcast.cbsp import (
 )
 from gateways.cell_broadcast.cbsp_link import CbspLink, LinkEvent, LinkLost, LinkUp, Restarted
 from gateways.cell_broadcast.cbsp_transport import CbspClient
-from tests.conftest import UNDER_CI
+from tests.conftest import require_tool
 
 pytestmark = pytest.mark.integration
 
@@ -119,12 +118,7 @@ cbc
 
 
 def _osmo_bsc() -> str:
-    path = shutil.which("osmo-bsc")
-    if path is None:
-        if UNDER_CI:
-            pytest.fail("osmo-bsc is required under CI (scripts/setup --test-peers installs it)")
-        pytest.skip("osmo-bsc not installed (allowed outside CI only)")
-    return path
+    return require_tool("osmo-bsc")
 
 
 def _listening(ip: str, port: int) -> bool:

@@ -17,7 +17,6 @@ Integration test: skipped if tshark is missing, failed under CI.
 
 from __future__ import annotations
 
-import shutil
 import struct
 import subprocess
 from pathlib import Path
@@ -27,7 +26,7 @@ from lxml import etree
 
 from gateways.cell_broadcast.pages import decode_page, encode_pages
 from gateways.cell_broadcast.serial import GeoScope, SerialNumber
-from tests.conftest import UNDER_CI
+from tests.conftest import require_tool
 
 pytestmark = pytest.mark.integration
 
@@ -36,12 +35,7 @@ USER_DLT = 'uat:user_dlts:"User 0 (DLT=147)","gsm_cbs","0","","0",""'
 
 
 def _tshark() -> str:
-    path = shutil.which("tshark")
-    if path is None:
-        if UNDER_CI:
-            pytest.fail("tshark is required under CI (scripts/setup --test-peers installs it)")
-        pytest.skip("tshark not installed (allowed outside CI only)")
-    return path
+    return require_tool("tshark")
 
 
 def _pcap(packets: list[bytes]) -> bytes:

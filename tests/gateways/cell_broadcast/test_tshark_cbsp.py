@@ -20,7 +20,6 @@ Integration test: skipped if tshark is missing, failed under CI.
 from __future__ import annotations
 
 import re
-import shutil
 import socket
 import struct
 import subprocess
@@ -53,7 +52,7 @@ from gateways.cell_broadcast.cbsp import (
 from gateways.cell_broadcast.cbsp_link import CbspLink
 from gateways.cell_broadcast.cbsp_transport import CbspClient
 from gateways.sms.gsm7 import encode_gsm7, pack_septets
-from tests.conftest import UNDER_CI
+from tests.conftest import require_tool
 
 pytestmark = pytest.mark.integration
 
@@ -62,12 +61,7 @@ CELLS = (Cgi("901", "70", 23, 1001), Cgi("901", "70", 23, 1002))
 
 
 def _tshark() -> str:
-    path = shutil.which("tshark")
-    if path is None:
-        if UNDER_CI:
-            pytest.fail("tshark is required under CI (scripts/setup --test-peers installs it)")
-        pytest.skip("tshark not installed (allowed outside CI only)")
-    return path
+    return require_tool("tshark")
 
 
 def _page(text: str) -> Page:

@@ -22,7 +22,6 @@ Integration tests: skipped if direwolf is missing, failed under CI.
 from __future__ import annotations
 
 import re
-import shutil
 import subprocess
 import time
 import wave
@@ -43,7 +42,7 @@ from gateways.radio.hdlc_audio import frames_audio, nrzi_encode, stuff_bits
 from gateways.radio.kiss import KissFrame
 from gateways.radio.kiss_transport import KissTcpTransport
 from gateways.radio.wav import write_wav
-from tests.conftest import UNDER_CI
+from tests.conftest import require_tool
 
 pytestmark = pytest.mark.integration
 
@@ -54,12 +53,7 @@ _HEX_LINE = re.compile(r"^\s+([0-9a-f]{3}):\s+((?:[0-9a-f]{2} )+)")
 
 
 def _tool(name: str) -> str:
-    path = shutil.which(name)
-    if path is None:
-        if UNDER_CI:
-            pytest.fail(f"{name} is required under CI (Debian package 'direwolf')")
-        pytest.skip(f"{name} not installed (allowed outside CI only)")
-    return path
+    return require_tool(name, "direwolf")
 
 
 def _frames() -> list[Ax25Frame]:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import shutil
 import subprocess
 import wave
 from datetime import UTC, datetime
@@ -14,7 +13,7 @@ import pytest
 from cap.authoring import alert_from_description
 from cap.serialize import serialize_alert
 from gateways.radio.commands import main, preview_same
-from tests.conftest import UNDER_CI
+from tests.conftest import require_tool
 
 THUNDERSTORM = "cap/alerts/google__cap-library/thunderstorm.cap"
 THUNDERSTORM_HEADER = "ZCZC-WXR-SVR-006109-006009-006003+0130-1682157-KXYZ/NWS-"
@@ -230,12 +229,7 @@ def test_preview_same(shared_data: Path, tmp_path: Path) -> None:
 
 
 def require(tool: str) -> str:
-    path = shutil.which(tool)
-    if path is None:
-        if UNDER_CI:
-            pytest.fail(f"{tool} is not installed: required under CI")
-        pytest.skip(f"{tool} is not installed")
-    return path
+    return require_tool(tool)
 
 
 @pytest.mark.integration

@@ -4,7 +4,6 @@ and multimon-ng (a real EAS decoder) reading our WAV files back to the exact hea
 from __future__ import annotations
 
 import itertools
-import shutil
 import subprocess
 import wave
 from pathlib import Path
@@ -29,7 +28,7 @@ from gateways.radio.same_audio import (
     same_message_plan,
 )
 from gateways.radio.wav import pcm16, write_wav
-from tests.conftest import UNDER_CI
+from tests.conftest import require_tool
 
 HEADER = "ZCZC-WXR-TOR-048484-048485+0045-0611205-KXYZ/NWS-"
 CORPUS = (
@@ -244,16 +243,6 @@ def test_wav_file_is_16_bit_mono(tmp_path: Path) -> None:
 
 
 # --- multimon-ng, a real EAS decoder ------------------------------------------------------------
-
-
-def require_tool(name: str) -> str:
-    path = shutil.which(name)
-    if path is None:
-        message = f"{name} is not installed (Debian package {name}; scripts/test installs it)"
-        if UNDER_CI:
-            pytest.fail(f"{message}: required under CI")
-        pytest.skip(message)
-    return path
 
 
 def multimon_eas(path: Path) -> list[str]:

@@ -31,7 +31,7 @@ from gateways.radio.speech import (
     spoken_message,
     voice_for,
 )
-from tests.conftest import UNDER_CI
+from tests.conftest import require_tool
 
 NOW = datetime(2024, 5, 1, 17, 0, tzinfo=UTC)
 
@@ -269,11 +269,7 @@ def test_missing_espeak_says_how_to_fix() -> None:
 
 
 def require_espeak() -> None:
-    if shutil.which("espeak-ng") is None:
-        message = "espeak-ng is not installed (Debian package espeak-ng)"
-        if UNDER_CI:
-            pytest.fail(f"{message}: required under CI")
-        pytest.skip(message)
+    require_tool("espeak-ng")
 
 
 @pytest.mark.integration

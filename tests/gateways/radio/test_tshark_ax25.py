@@ -14,7 +14,6 @@ Integration test: skipped if tshark is missing, failed under CI.
 
 from __future__ import annotations
 
-import shutil
 import socket
 import struct
 import subprocess
@@ -30,7 +29,7 @@ from gateways.radio.aprs import AprsMessage, aprs_bulletins_for, aprs_nws_messag
 from gateways.radio.ax25 import Ax25Address, Ax25Frame, parse_path
 from gateways.radio.kiss import KissCommand
 from gateways.radio.kiss_transport import KissTcpTransport
-from tests.conftest import UNDER_CI
+from tests.conftest import require_tool
 
 pytestmark = pytest.mark.integration
 
@@ -40,12 +39,7 @@ SOURCE = Ax25Address("N0CALL", 10)
 
 
 def _tshark() -> str:
-    path = shutil.which("tshark")
-    if path is None:
-        if UNDER_CI:
-            pytest.fail("tshark is required under CI (scripts/setup --test-peers installs it)")
-        pytest.skip("tshark not installed (allowed outside CI only)")
-    return path
+    return require_tool("tshark")
 
 
 def _capture(send: list[Ax25Frame], txdelay: int) -> bytes:

@@ -4,7 +4,6 @@ offset and field named."""
 
 from __future__ import annotations
 
-import shutil
 import struct
 import subprocess
 from datetime import UTC, datetime, timedelta, timezone
@@ -52,7 +51,7 @@ from gateways.sms.pdu import (
     relative_validity_period,
     status_meaning,
 )
-from tests.conftest import UNDER_CI
+from tests.conftest import require_tool
 
 L = NationalLanguage
 
@@ -836,11 +835,7 @@ _TSHARK_FIELDS = [
 
 @pytest.mark.integration
 def test_tshark_dissects_our_pdus_identically(tmp_path: Path) -> None:
-    tshark = shutil.which("tshark")
-    if tshark is None:
-        if UNDER_CI:
-            pytest.fail("tshark is required under CI (scripts/setup --test-peers installs it)")
-        pytest.skip("tshark not installed (allowed outside CI only)")
+    tshark = require_tool("tshark")
     moment = datetime(2026, 5, 1, 12, 0, tzinfo=timezone(timedelta(hours=-3)))
     turkish = plan_segments("Sel uyarısı: İstanbul'da şiddetli yağış bekleniyor. " * 4)
     assert turkish.encoding.single_shift == L.TURKISH
