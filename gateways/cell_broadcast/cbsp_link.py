@@ -131,10 +131,12 @@ class LinkLost:
     reason: str
 
 
-@dataclass(frozen=True, slots=True)
-class WriteCompleted:
+class _WriteAnswer:
+    """What a WRITE-REPLACE's answer tells, COMPLETE or FAILURE alike."""
+
+    __slots__ = ()
     request: WriteReplace
-    response: WriteReplaceComplete
+    response: WriteReplaceComplete | WriteReplaceFailure
 
     @property
     def message_id(self) -> int:
@@ -154,7 +156,13 @@ class WriteCompleted:
 
 
 @dataclass(frozen=True, slots=True)
-class WriteFailed:
+class WriteCompleted(_WriteAnswer):
+    request: WriteReplace
+    response: WriteReplaceComplete
+
+
+@dataclass(frozen=True, slots=True)
+class WriteFailed(_WriteAnswer):
     """WRITE-REPLACE FAILURE: ``failures`` lists the cells that refused, ``cells`` the ones
     that took the message anyway."""
 
@@ -162,24 +170,8 @@ class WriteFailed:
     response: WriteReplaceFailure
 
     @property
-    def message_id(self) -> int:
-        return self.request.message_id
-
-    @property
-    def serial(self) -> int:
-        return self.request.new_serial
-
-    @property
     def failures(self) -> tuple[CellFailure, ...]:
         return self.response.failures
-
-    @property
-    def cells(self) -> tuple[CellId, ...]:
-        return () if self.response.cells is None else self.response.cells.cells
-
-    @property
-    def completed(self) -> tuple[BroadcastsCompleted, ...]:
-        return () if self.response.completed is None else self.response.completed.entries
 
 
 @dataclass(frozen=True, slots=True)

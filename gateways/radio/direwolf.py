@@ -15,10 +15,10 @@ import shutil
 import socket
 import subprocess
 import time
-import wave
 from pathlib import Path
 
 from gateways.base import GatewayError
+from gateways.radio.wav import pcm16_wav_bytes
 
 
 class DirewolfError(GatewayError):
@@ -98,11 +98,7 @@ class LocalDirewolf:
     def write_wav(self, path: Path) -> None:
         """What direwolf transmitted so far, as a WAV file."""
         raw = self.transmitted.read_bytes() if self.transmitted.exists() else b""
-        with wave.open(str(path), "wb") as out:
-            out.setnchannels(1)
-            out.setsampwidth(2)
-            out.setframerate(self.rate)
-            out.writeframes(raw[: len(raw) - len(raw) % 2])
+        path.write_bytes(pcm16_wav_bytes(raw, self.rate))
 
     def stop(self) -> None:
         process, self._process = self._process, None

@@ -19,12 +19,17 @@ def pcm16(samples: NDArray[np.floating]) -> bytes:
 
 def wav_bytes(samples: NDArray[np.floating], rate: int) -> bytes:
     """A whole WAV file holding ``samples`` at ``rate``."""
+    return pcm16_wav_bytes(pcm16(samples), rate)
+
+
+def pcm16_wav_bytes(pcm: bytes, rate: int) -> bytes:
+    """A WAV file around raw 16-bit little-endian mono PCM (an odd last byte is dropped)."""
     buffer = io.BytesIO()
     with wave.open(buffer, "wb") as out:
         out.setnchannels(1)
         out.setsampwidth(2)
         out.setframerate(rate)
-        out.writeframes(pcm16(samples))
+        out.writeframes(pcm[: len(pcm) - len(pcm) % 2])
     return buffer.getvalue()
 
 

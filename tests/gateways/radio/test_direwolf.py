@@ -24,7 +24,6 @@ from __future__ import annotations
 import re
 import subprocess
 import time
-import wave
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -41,7 +40,7 @@ from gateways.radio.direwolf import DirewolfError, LocalDirewolf
 from gateways.radio.hdlc_audio import frames_audio, nrzi_encode, stuff_bits
 from gateways.radio.kiss import KissFrame
 from gateways.radio.kiss_transport import KissTcpTransport
-from gateways.radio.wav import write_wav
+from gateways.radio.wav import pcm16_wav_bytes, write_wav
 from tests.conftest import require_tool
 
 pytestmark = pytest.mark.integration
@@ -190,11 +189,7 @@ def direwolf(tmp_path: Path) -> Iterator[Direwolf]:
 
 
 def _raw_to_wav(raw: bytes, wav: Path, rate: int) -> None:
-    with wave.open(str(wav), "wb") as out:
-        out.setnchannels(1)
-        out.setsampwidth(2)
-        out.setframerate(rate)
-        out.writeframes(raw[: len(raw) - len(raw) % 2])
+    wav.write_bytes(pcm16_wav_bytes(raw, rate))
 
 
 def test_direwolf_transmits_our_kiss_frames(direwolf: Direwolf, tmp_path: Path) -> None:
