@@ -2,8 +2,8 @@
 
 For each info block: the message identifier and the rule that chose it, the data coding
 scheme, and every 88-octet page in hex and as text; with a cell table, how many cells (and
-which) the areas select. Pure: the serial number shown is a placeholder (message code 0,
-update 0) because the real one is allocated when the alert is sent. An alert the channel
+which) the areas select. Pure: the serial number shown is for illustration (message code 0,
+update 0), because the channel's allocator chooses the real one. An alert the channel
 cannot carry is previewed as the reason why.
 """
 
@@ -64,7 +64,7 @@ def preview_cbs(
             f"  {coding.describe()}; {len(pages)} page(s), {plan.text.plan.units} {unit}, "
             f"text from {plan.text.source}{cut}"
         )
-        lines.append(f"  serial {serial} (placeholder: allocated at send)")
+        lines.append(f"  serial {serial} (for illustration: the channel allocates the real one)")
         page_items = []
         for raw in pages:
             page = decode_page(raw)

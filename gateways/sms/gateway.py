@@ -10,6 +10,7 @@ Cancel goes out as a message saying so.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import logging
 import threading
@@ -45,6 +46,9 @@ log = logging.getLogger("tocsin.gateways.sms")
 Clock = Callable[[], datetime]
 
 _MIN_VALIDITY = timedelta(minutes=5)
+
+# Every recipient of one language gets the same text: plan its encoding and segments once.
+_planned = functools.lru_cache(maxsize=256)(plan_for_language)
 
 
 def message_key(number: str) -> str:
@@ -157,7 +161,7 @@ class SmsGateway:
                     "not sent"
                 )
             validity = RelativeValidity(max(left, _MIN_VALIDITY))
-        plan = plan_for_language(message.payload.decode("utf-8"), attributes["language"])
+        plan = _planned(message.payload.decode("utf-8"), attributes["language"])
         return encode_message(
             attributes["number"],
             plan,
