@@ -139,6 +139,7 @@ def record_acceptance(
 ) -> Acceptance:
     """Route and store an alert already validated from ``data`` (one transaction)."""
     identity = alert.identity
+    sent_text = format_cap_datetime(identity.sent)
     decisions = tuple(route_all(alert, channels))
     known = {c.name for c in channels}
     with outbox.transaction() as tx:
@@ -150,6 +151,7 @@ def record_acceptance(
             data=data,
             now=now,
             submitted_by=actor,
+            sent_text=sent_text,
         )
         if alert_id is None:
             existing = tx.find_alert(identity)
@@ -225,7 +227,7 @@ def record_acceptance(
                 {
                     "sender": identity.sender,
                     "identifier": identity.identifier,
-                    "sent": format_cap_datetime(identity.sent),
+                    "sent": sent_text,
                     "msg_type": alert.msg_type,
                     "status": alert.status,
                     "bytes": len(data),

@@ -197,17 +197,19 @@ class Transaction:
         data: bytes,
         now: datetime,
         submitted_by: str,
+        sent_text: str | None = None,
     ) -> int | None:
         """The new alert's id, or ``None`` if this identity is already in the outbox."""
-        row = self.conn.execute(
+        # The conflict target is the identity alone: any other constraint still fails loudly.
+        cur = self.conn.execute(
             "INSERT INTO alerts (sender, identifier, sent_utc, sent, msg_type, status, "
             "expires_at, data, accepted_at, submitted_by) VALUES (?,?,?,?,?,?,?,?,?,?) "
-            "ON CONFLICT (sender, identifier, sent_utc) DO NOTHING RETURNING id",
+            "ON CONFLICT (sender, identifier, sent_utc) DO NOTHING",
             (
                 identity.sender,
                 identity.identifier,
                 utc_text(identity.sent),
-                format_cap_datetime(identity.sent),
+                sent_text if sent_text is not None else format_cap_datetime(identity.sent),
                 msg_type,
                 status,
                 expires_at,
@@ -215,8 +217,8 @@ class Transaction:
                 self._at(now),
                 submitted_by,
             ),
-        ).fetchone()
-        return int(row["id"]) if row is not None else None
+        )
+        return cur.lastrowid if cur.rowcount == 1 else None
 
     def insert_delivery(
         self,
