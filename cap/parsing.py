@@ -94,6 +94,10 @@ class SourceMap:
             self._lines = text.lstrip("\ufeff").split("\n")
         if line > len(self._lines):
             return None
+        pattern = _start_tag_pattern(local_name(element))
+        starts = [m.start() + 1 for m in pattern.finditer(self._lines[line - 1])]
+        if len(starts) <= 1:  # the usual case: one element of that name on its line
+            return starts[0] if starts else None
         root = element.getroottree().getroot()
         k = 0
         for el in root.iter(tag):
@@ -101,11 +105,7 @@ class SourceMap:
                 break
             if el.sourceline == line:
                 k += 1
-        pattern = _start_tag_pattern(local_name(element))
-        for index, m in enumerate(pattern.finditer(self._lines[line - 1])):
-            if index == k:
-                return m.start() + 1
-        return None
+        return starts[k] if k < len(starts) else None
 
 
 _PATTERNS: dict[str, re.Pattern[str]] = {}
