@@ -4,7 +4,9 @@ One loop polls the outbox (new alerts are written by ``tocsin send`` and the HTT
 possibly from other processes), plans their timed work with the scheduler, and hands due
 deliveries to a worker pool, keeping each channel within its concurrency and rate limits.
 On start, deliveries left in flight by a crash go back to pending; on SIGTERM the loop stops
-claiming, lets the deliveries in progress finish and closes the gateways.
+claiming, lets the deliveries in progress finish and closes the gateways. The loop also
+collects late delivery reports from the gateways that have them (SMS status reports) and marks
+a delivery confirmed once every message of it is.
 """
 
 from __future__ import annotations
@@ -16,6 +18,7 @@ import time
 from collections import OrderedDict
 from collections.abc import Callable, Mapping
 from concurrent.futures import ThreadPoolExecutor
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 
 from cap.model import AlertIdentity
@@ -34,8 +37,10 @@ from gateways.base import (
     ChannelMessage,
     Gateway,
     GatewayError,
+    LateReceipt,
     MessagePurpose,
     ReceiptStatus,
+    ReportingGateway,
 )
 
 log = logging.getLogger("tocsin.dispatch")
@@ -82,6 +87,14 @@ class DispatchService:
         self._envelopes: OrderedDict[int, AlertEnvelope] = OrderedDict()
         self.scheduling = Scheduling(f"sqlite:///{outbox.path}", str(outbox.path.resolve()), self)
         self._loop_thread: threading.Thread | None = None
+        self._reporting = {
+            name: gateway
+            for name, gateway in self.gateways.items()
+            if isinstance(gateway, ReportingGateway)
+        }
+        # Reports for messages not recorded yet (the report beat the outcome's commit), retried
+        # each turn until REPORT_PATIENCE has passed: (first seen, channel, report).
+        self._early_reports: list[tuple[float, str, LateReceipt]] = []
 
     # --- life cycle ---------------------------------------------------------------------
 
@@ -133,8 +146,10 @@ class DispatchService:
                 self._stop.wait(self.poll_interval)
 
     def tick(self) -> bool:
-        """Plan new alerts and start due deliveries; True if there was anything to do."""
+        """Plan new alerts, apply delivery reports and start due deliveries; True if there was
+        anything to do."""
         planned = self.plan_new_alerts()
+        reported = self.apply_reports()
         now = self.clock()
         with self._lock:
             room = {
@@ -147,7 +162,72 @@ class DispatchService:
             with self._lock:
                 self._in_flight[delivery.channel] = self._in_flight.get(delivery.channel, 0) + 1
             self._pool.submit(self._run_delivery, delivery)
-        return bool(planned or claimed)
+        return bool(planned or reported or claimed)
+
+    def apply_reports(self) -> int:
+        """Record the late delivery reports the gateways have received; returns how many."""
+        waiting, self._early_reports = self._early_reports, []
+        fresh = [
+            (time.monotonic(), name, report)
+            for name, gateway in self._reporting.items()
+            for report in self._take_reports(name, gateway)
+        ]
+        applied = 0
+        for first_seen, channel, report in waiting + fresh:
+            if self._apply_report(channel, report):
+                applied += 1
+            elif time.monotonic() - first_seen < REPORT_PATIENCE:
+                self._early_reports.append((first_seen, channel, report))
+            else:
+                log.warning(
+                    "channel %s: a delivery report for %s matches no message awaiting one "
+                    "(sent before the outbox was reset, or reported twice); ignored",
+                    channel,
+                    report.reference,
+                )
+        return applied
+
+    def _take_reports(self, channel: str, gateway: ReportingGateway) -> list[LateReceipt]:
+        try:
+            return gateway.take_reports()
+        except Exception:
+            log.exception("collecting delivery reports from channel %s failed", channel)
+            return []
+
+    def _apply_report(self, channel: str, report: LateReceipt) -> bool:
+        now = self.clock()
+        with self.outbox.transaction() as tx:
+            found = tx.apply_late_receipt(
+                channel, report.reference, delivered=report.delivered, now=now
+            )
+            if found is None:
+                return False
+            tx.audit(
+                AuditEvent(
+                    now,
+                    "service",
+                    "message_confirmed" if report.delivered else "message_undelivered",
+                    found.alert_id,
+                    channel,
+                    {"key": found.key, "reference": report.reference, "detail": report.detail},
+                )
+            )
+            if found.delivery_confirmed:
+                tx.audit(
+                    AuditEvent(
+                        now,
+                        "service",
+                        "confirmed",
+                        found.alert_id,
+                        channel,
+                        {"delivery": found.delivery_id, "reason": _ALL_REPORTED},
+                    )
+                )
+        if found.delivery_confirmed and self.on_event is not None:
+            row = self.outbox.delivery(found.delivery_id)
+            if row is not None:
+                self.on_event("confirmed", row, _ALL_REPORTED)
+        return True
 
     def plan_new_alerts(self) -> int:
         """Schedule repeats and expiry for alerts accepted since the last look."""
@@ -436,6 +516,13 @@ class DispatchService:
         )
         due = transition.next_attempt_at.timestamp() if transition.next_attempt_at else None
         with self.outbox.transaction() as tx:
+            if transition.new_state is DeliveryState.SENT and tx.all_messages_confirmed(
+                delivery.id
+            ):
+                # Delivery reports came back while the batch was still going out.
+                transition = replace(
+                    transition, new_state=DeliveryState.CONFIRMED, reason=_ALL_REPORTED
+                )
             tx.update_delivery(
                 delivery.id,
                 transition.new_state,
@@ -471,3 +558,7 @@ class DispatchService:
 
 
 _OK = frozenset({DeliveryState.SENT, DeliveryState.CONFIRMED})
+_ALL_REPORTED = "delivered, and a delivery report confirmed every message"
+
+REPORT_PATIENCE = 60.0
+"""Seconds a delivery report may wait for its message to be recorded before it is dropped."""

@@ -73,6 +73,8 @@ CREATE TABLE IF NOT EXISTS delivered_messages (
     at TEXT NOT NULL,
     PRIMARY KEY (delivery_id, message_key)
 );
+-- Late delivery reports (SMS status reports) find their message by the transport's reference.
+CREATE INDEX IF NOT EXISTS delivered_messages_reference ON delivered_messages(reference);
 """
 
 
@@ -94,6 +96,16 @@ class StoredAlert:
     superseded_by: int | None
     cancelled_by: int | None
     expired: bool
+
+
+@dataclass(frozen=True, slots=True)
+class ReportedMessage:
+    """A message a late delivery report was about, and what that did to its delivery."""
+
+    delivery_id: int
+    alert_id: int
+    key: str
+    delivery_confirmed: bool  # the report was the last one missing: the delivery is confirmed
 
 
 @dataclass(frozen=True, slots=True)
@@ -342,6 +354,44 @@ class Transaction:
             "INSERT OR REPLACE INTO delivered_messages VALUES (?,?,?,?,?)",
             (delivery_id, key, status, reference, self._at(now)),
         )
+
+    def apply_late_receipt(
+        self, channel: str, reference: str, *, delivered: bool, now: datetime
+    ) -> ReportedMessage | None:
+        """Record a delivery report for the newest message of ``channel`` sent with
+        ``reference``; ``None`` if there is none awaiting one. A delivery that went out
+        (``sent``) becomes ``confirmed`` when every one of its messages is."""
+        row = self.conn.execute(
+            "SELECT m.delivery_id, m.message_key, d.alert_id, d.state FROM delivered_messages m "
+            "JOIN deliveries d ON d.id = m.delivery_id WHERE m.reference = ? AND d.channel = ? "
+            "AND m.receipt_status = 'sent' ORDER BY m.rowid DESC LIMIT 1",
+            (reference, channel),
+        ).fetchone()
+        if row is None:
+            return None
+        delivery_id, key = int(row["delivery_id"]), str(row["message_key"])
+        self.conn.execute(
+            "UPDATE delivered_messages SET receipt_status = ? "
+            "WHERE delivery_id = ? AND message_key = ?",
+            ("confirmed" if delivered else "undelivered", delivery_id, key),
+        )
+        confirmed = (
+            delivered
+            and row["state"] == DeliveryState.SENT.value
+            and self.all_messages_confirmed(delivery_id)
+        )
+        if confirmed:
+            self.update_delivery(delivery_id, DeliveryState.CONFIRMED, now=now)
+        return ReportedMessage(delivery_id, int(row["alert_id"]), key, confirmed)
+
+    def all_messages_confirmed(self, delivery_id: int) -> bool:
+        """Whether the delivery has messages and the far end confirmed every one."""
+        row = self.conn.execute(
+            "SELECT COUNT(*) AS n, COALESCE(SUM(receipt_status = 'confirmed'), 0) AS ok "
+            "FROM delivered_messages WHERE delivery_id = ?",
+            (delivery_id,),
+        ).fetchone()
+        return bool(row["n"]) and row["n"] == row["ok"]
 
     def audit(self, event: AuditEvent) -> None:
         entry = audit.append(self.conn, event, last=self.audit_head)

@@ -5,7 +5,9 @@ and is deterministic, so that after a crash the same messages, with the same key
 again and the ones already delivered can be skipped. ``deliver`` moves one message over the
 channel's transport and returns a receipt, or raises a :class:`GatewayError` saying whether a
 retry can help. ``withdraw`` takes an alert back where the channel can (cell broadcast kill,
-MQTT retained message cleared); channels that cannot get a Cancel message instead.
+MQTT retained message cleared); channels that cannot get a Cancel message instead. A channel
+that learns later whether a message arrived (SMS status reports) hands those reports over with
+``take_reports``; dispatch then marks the delivery confirmed.
 """
 
 from __future__ import annotations
@@ -134,4 +136,25 @@ class BatchGateway(Protocol):
 
     def deliver_batch(self, messages: Sequence[ChannelMessage]) -> Iterator[MessageOutcome]:
         """Yield one outcome per message, in any order, as each becomes known."""
+        ...
+
+
+@dataclass(frozen=True, slots=True)
+class LateReceipt:
+    """What a channel learned after a message went out: whether it reached the far end.
+
+    ``reference`` is the :attr:`Receipt.reference` the message was sent with, which is how
+    dispatch finds the message again (possibly after the delivery finished long ago)."""
+
+    reference: str
+    delivered: bool  # False: the network gave up on it (``detail`` says why)
+    detail: str = ""
+
+
+@runtime_checkable
+class ReportingGateway(Protocol):
+    """A gateway whose transport reports delivery later (a +CDS status report for an SMS)."""
+
+    def take_reports(self) -> list[LateReceipt]:
+        """The reports received since the last call (each is handed over once)."""
         ...

@@ -53,6 +53,7 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
             "  tocsin sim modem --count 3 --pty-dir /tmp/modems --delay 0.2\n"
             "  tocsin sim modem --tcp 127.0.0.1:7100 --count 2 --record pdus.jsonl\n"
             "  tocsin sim modem --reject '+25470000*' --flaky '+254711*:2:42' --pin 1234\n"
+            "  tocsin sim modem --undeliverable '+254722*' --report-delay 5\n"
             "  tocsin sim modem --count 2 --vanish modem1:5 --format json\n"
             "  echo 'unplug modem1' >> /tmp/modems/control"
         ),
@@ -101,6 +102,14 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
         metavar="PATTERN[:K[:CODE]]",
         help=f"fail the first K sends (default 1) to each matching number with +CMS ERROR: "
         f"CODE (default {DEFAULT_FLAKY_CODE}, congestion: temporary), then accept them",
+    )
+    modem.add_argument(
+        "--undeliverable",
+        action="append",
+        default=[],
+        metavar="PATTERN",
+        help="accept sends to numbers matching PATTERN, then report them undelivered (status "
+        "report TP-ST 0x46: the phone stayed off until the validity period ran out)",
     )
     modem.add_argument(
         "--vanish",
@@ -193,6 +202,7 @@ def build_settings(args: argparse.Namespace) -> list[EmulatorSettings]:
             pin=args.pin,
             rules=rules,
             vanish_after=vanish.get(index),
+            undeliverable=tuple(args.undeliverable),
         )
         for index, name in enumerate(names)
     ]

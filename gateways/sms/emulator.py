@@ -39,6 +39,7 @@ from gateways.sms.errors import SmsError
 from gateways.sms.transport import TransportClosedError, TransportError
 
 CTRL_Z = 0x1A
+_VALIDITY_EXPIRED = 0x46  # TS 23.040 9.2.3.15: permanent error, validity period expired
 ESC = 0x1B
 
 
@@ -70,6 +71,9 @@ class EmulatorSettings:
     pin: str | None = None  # the SIM asks for this PIN after power-up
     rules: tuple[FailureRule, ...] = ()
     vanish_after: int | None = None  # unplug itself on receiving this PDU, before answering
+    # Numbers (shell-style, '+' optional) whose status report says the network gave up: the
+    # phone stayed off until the message's validity ran out (TP-ST 0x46).
+    undeliverable: tuple[str, ...] = ()
     rssi: int = 21
     smsc: str = "+15550000000"
     operator: str = "Tocsin Emulated Network"
@@ -393,7 +397,7 @@ class EmulatedModem:
                     recipient=destination,
                     service_centre_time=self._wall(now),
                     discharge_time=self._wall(report_at),
-                    status=0,
+                    status=_VALIDITY_EXPIRED if self._undeliverable(destination) else 0,
                 )
             except SmsError:
                 return  # a destination a report cannot name (alphanumeric): no report
@@ -401,6 +405,10 @@ class EmulatedModem:
             self._schedule(
                 report_at, f"\r\n+CDS: {tpdu_length}\r\n{report.hex().upper()}\r\n".encode()
             )
+
+    def _undeliverable(self, number: str) -> bool:
+        bare = number.lstrip("+")
+        return any(fnmatch.fnmatchcase(bare, p.lstrip("+")) for p in self.settings.undeliverable)
 
     def _record(
         self,

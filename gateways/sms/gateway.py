@@ -5,7 +5,9 @@ the text of the info block in their language; the message key is the number, so 
 never sends to a number already recorded. ``deliver_batch`` turns the texts into PDUs and hands
 them to the :class:`~gateways.sms.pool.ModemPool`, which spreads them over the modems at each
 modem's rate; each outcome is yielded as soon as it is known. SMS cannot be taken back: a
-Cancel goes out as a message saying so.
+Cancel goes out as a message saying so. With ``status_report`` on, the modems' ``+CDS``
+reports are matched to the messages they answer and handed to dispatch (``take_reports``),
+which marks a delivery confirmed once every recipient's phone has the text.
 """
 
 from __future__ import annotations
@@ -24,6 +26,7 @@ from gateways.base import (
     CannotCarryError,
     ChannelMessage,
     GatewayError,
+    LateReceipt,
     MessageOutcome,
     MessagePurpose,
     PermanentGatewayError,
@@ -38,6 +41,7 @@ from gateways.sms.options import ModemAddress, SmsOptions, parse_sms_options
 from gateways.sms.pdu import RelativeValidity, SubmitPdu, encode_message
 from gateways.sms.pool import ModemPool, PoolOutcome, PoolResult, PoolSettings
 from gateways.sms.recipients import RecipientDirectory, load_directory
+from gateways.sms.reports import StatusReportMatcher
 from gateways.sms.text import SmsText, choose_info, compose, plan_for_language
 from gateways.sms.transport import SerialTransport, TcpTransport, Transport
 
@@ -90,7 +94,8 @@ class SmsGateway:
             log.warning("channel %s: recipient left out: %s", channel, problem)
         self.clock = clock
         self.possible_duplicates = 0
-        self.delivery_reports: list[DeliveryReport] = []
+        self._reports = StatusReportMatcher()
+        self._late: list[LateReceipt] = []
         self._lock = threading.Lock()
         self._pool: ModemPool | None = None
 
@@ -219,10 +224,15 @@ class SmsGateway:
                     "sent again after a modem vanished mid-send"
                 )
                 log.warning("channel %s: %s", self.channel, detail)
-            return MessageOutcome(
-                message,
-                receipt=Receipt(ReceiptStatus.SENT, f"{result.modem}:mr={references}", detail),
-            )
+            reference = f"{result.modem}:mr={references}"
+            if self.options.status_report and result.modem is not None:
+                with self._lock:
+                    self._late.extend(
+                        self._reports.expect(
+                            reference, result.modem, result.message_references, number
+                        )
+                    )
+            return MessageOutcome(message, receipt=Receipt(ReceiptStatus.SENT, reference, detail))
         reason = f"{number}: {result.reason}"
         if result.outcome is PoolOutcome.FAILED:
             return MessageOutcome(message, error=PermanentGatewayError(reason))
@@ -256,8 +266,18 @@ class SmsGateway:
             return self._pool
 
     def _report(self, report: DeliveryReport) -> None:
+        """Called from a modem's reader thread for every ``+CDS``."""
+        if report.report is None:
+            log.warning("channel %s: %s: %s", self.channel, report.modem, report.problem)
+            return
         with self._lock:
-            self.delivery_reports.append(report)
+            self._late.extend(self._reports.receive(report.modem, report.report))
+
+    def take_reports(self) -> list[LateReceipt]:
+        """Messages now known delivered (every segment) or undelivered, since the last call."""
+        with self._lock:
+            late, self._late = self._late, []
+        return late
 
     def close(self) -> None:
         with self._lock:

@@ -9,6 +9,8 @@ channel that is down for a while.
 from __future__ import annotations
 
 import os
+import threading
+import time
 from collections.abc import Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import Any, ClassVar
@@ -16,6 +18,7 @@ from typing import Any, ClassVar
 from gateways.base import (
     AlertEnvelope,
     ChannelMessage,
+    LateReceipt,
     MessageOutcome,
     MessagePurpose,
     PermanentGatewayError,
@@ -88,8 +91,6 @@ class SlowGateway(RecordingGateway):
         SlowGateway.calls[channel] = []
 
     def deliver(self, message: ChannelMessage) -> Receipt:
-        import time
-
         start = time.monotonic()
         time.sleep(self.delay)
         receipt = super().deliver(message)
@@ -123,3 +124,44 @@ class BatchRecordingGateway(RecordingGateway):
                 yield MessageOutcome(message, error=TransientGatewayError("modem busy"))
             else:
                 yield MessageOutcome(message, receipt=self.deliver(message))
+
+
+class ReportingBatchGateway(RecordingGateway):
+    """Like a rack of SMS modems with status reports: each message goes out as ``sent`` with a
+    reference, and its delivery report comes later through ``take_reports``. Message ``n``
+    listed in ``undelivered`` is reported undelivered. With ``reports_first`` the reports are
+    handed over before the outcomes (a network faster than our bookkeeping)."""
+
+    kind = "reporting"
+
+    def __init__(self, channel: str, options: Mapping[str, Any]) -> None:
+        super().__init__(channel, options)
+        self.undelivered = {int(n) for n in options.get("undelivered", [])}
+        self.reports_first = bool(options.get("reports_first", False))
+        self.reports: list[LateReceipt] = []
+        self.held: list[LateReceipt] = []  # reports released by release_reports()
+        self.lock = threading.Lock()
+
+    def deliver_batch(self, messages: Sequence[ChannelMessage]) -> Iterator[MessageOutcome]:
+        outcomes = []
+        for message in messages:
+            super().deliver(message)
+            n = int(message.key.rsplit("/", 1)[1])
+            reference = f"{self.channel}:{message.key}"
+            late = LateReceipt(reference, n not in self.undelivered, f"message {n}")
+            with self.lock:
+                (self.reports if self.reports_first else self.held).append(late)
+            outcomes.append(MessageOutcome(message, receipt=Receipt(ReceiptStatus.SENT, reference)))
+        if self.reports_first:
+            time.sleep(0.2)  # the service collects the reports before any outcome is recorded
+        yield from outcomes
+
+    def release_reports(self) -> None:
+        with self.lock:
+            self.reports.extend(self.held)
+            self.held.clear()
+
+    def take_reports(self) -> list[LateReceipt]:
+        with self.lock:
+            taken, self.reports = self.reports, []
+        return taken

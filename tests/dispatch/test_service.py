@@ -25,7 +25,7 @@ from dispatch.service import DispatchService
 from dispatch.store import Outbox
 from gateways.base import Gateway
 from gateways.registry import create_gateway
-from tests.dispatch.recording_gateway import BatchRecordingGateway
+from tests.dispatch.recording_gateway import BatchRecordingGateway, ReportingBatchGateway
 
 POLYGON = "53.96,-1.08 53.93,-1.02 53.80,-1.05 53.96,-1.08"
 
@@ -412,3 +412,69 @@ def test_per_channel_rate_limit(tmp_path: Path, harness_factory: Callable[..., H
     for i in range(len(starts)):
         window = [t for t in starts if starts[i] <= t < starts[i] + 0.5]
         assert len(window) <= 10 + 5 + 1
+
+
+def reporting(tmp_path: Path, **extra: Any) -> dict[str, Any]:
+    return {
+        "gateway": f"{GATEWAY}:ReportingBatchGateway",
+        "path": str(tmp_path / "sms.log"),
+        "messages": 4,
+        **extra,
+    }
+
+
+def message_statuses(h: Harness, alert_id: int) -> list[str]:
+    (delivery,) = h.outbox.deliveries(alert_id)
+    rows = h.outbox.connection().execute(
+        "SELECT receipt_status FROM delivered_messages WHERE delivery_id = ? ORDER BY message_key",
+        (delivery.id,),
+    )
+    return [r["receipt_status"] for r in rows]
+
+
+def test_delivery_reports_turn_a_sent_delivery_into_confirmed(
+    tmp_path: Path, harness_factory: Callable[..., Harness]
+) -> None:
+    h = harness_factory({"sms": reporting(tmp_path)})
+    alert_id = h.submit(make_alert(datetime.now(UTC)))
+    h.service.start()
+    h.wait_for(lambda: h.states(alert_id)[("sms", "alert", 0)] is DeliveryState.SENT)
+    assert message_statuses(h, alert_id) == ["sent"] * 4  # no report yet
+    gateway = h.gateways["sms"]
+    assert isinstance(gateway, ReportingBatchGateway)
+    gateway.release_reports()
+    h.wait_for(lambda: h.states(alert_id)[("sms", "alert", 0)] is DeliveryState.CONFIRMED)
+    assert message_statuses(h, alert_id) == ["confirmed"] * 4
+    entries = list(audit.read_entries(h.outbox.connection()))
+    confirmed = [json.loads(e.detail)["key"] for e in entries if e.action == "message_confirmed"]
+    assert sorted(confirmed) == ["alert/0", "alert/1", "alert/2", "alert/3"]
+    assert [e.action for e in entries][-1] == "confirmed"
+    assert audit.verify(h.outbox.connection()).ok
+
+
+def test_an_undelivered_report_keeps_the_delivery_sent_and_says_why(
+    tmp_path: Path, harness_factory: Callable[..., Harness]
+) -> None:
+    h = harness_factory({"sms": reporting(tmp_path, undelivered=[2])})
+    alert_id = h.submit(make_alert(datetime.now(UTC)))
+    h.service.start()
+    h.wait_for(lambda: h.states(alert_id)[("sms", "alert", 0)] is DeliveryState.SENT)
+    gateway = h.gateways["sms"]
+    assert isinstance(gateway, ReportingBatchGateway)
+    gateway.release_reports()
+    h.wait_for(lambda: "sent" not in message_statuses(h, alert_id))
+    assert message_statuses(h, alert_id) == ["confirmed", "confirmed", "undelivered", "confirmed"]
+    assert h.states(alert_id)[("sms", "alert", 0)] is DeliveryState.SENT
+    entries = list(audit.read_entries(h.outbox.connection()))
+    (undelivered,) = [json.loads(e.detail) for e in entries if e.action == "message_undelivered"]
+    assert undelivered["key"] == "alert/2" and undelivered["detail"] == "message 2"
+
+
+def test_reports_that_arrive_before_the_outcomes_still_confirm(
+    tmp_path: Path, harness_factory: Callable[..., Harness]
+) -> None:
+    h = harness_factory({"sms": reporting(tmp_path, reports_first=True)})
+    alert_id = h.submit(make_alert(datetime.now(UTC)))
+    h.service.start()
+    h.wait_for(lambda: h.states(alert_id)[("sms", "alert", 0)] is DeliveryState.CONFIRMED)
+    assert message_statuses(h, alert_id) == ["confirmed"] * 4

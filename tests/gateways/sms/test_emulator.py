@@ -40,7 +40,13 @@ from gateways.sms.emulator import (
 )
 from gateways.sms.gsm7 import GSM7_DEFAULT
 from gateways.sms.modem_link import DeliveryReport, ModemLink, SendOutcome
-from gateways.sms.pdu import SubmitPdu, decode_status_report, decode_submit, encode_submit
+from gateways.sms.pdu import (
+    DeliveryOutcome,
+    SubmitPdu,
+    decode_status_report,
+    decode_submit,
+    encode_submit,
+)
 from gateways.sms.transport import SerialTransport
 
 ORIGIN = (1000.0, datetime(2026, 3, 1, 12, 0, tzinfo=UTC))
@@ -138,6 +144,24 @@ def test_status_report_follows_when_asked_for_and_routed() -> None:
     assert int(length_line.split(":")[1]) == len(bytes.fromhex(pdu_line)) - 1
     assert report.message_reference == 1 and report.recipient == "+15551230001"
     assert report.status == 0
+
+
+def test_an_undeliverable_phone_gets_a_report_that_the_network_gave_up() -> None:
+    core = Core(EmulatorSettings(delay=0.1, undeliverable=("1555123*",)))
+    core.quiet_setup()
+    core.say("AT+CNMI=2,0,0,1,0\r")
+    reports = []
+    for number in ("+15551230001", "+15559990001"):
+        pdu = submit(number, status_report=True)
+        core.say(f"AT+CMGS={pdu.tpdu_length}\r")
+        core.say(pdu.hex() + "\x1a")
+        lines = core.wait(0.2).decode().split()
+        assert "+CMGS:" in lines  # accepted: the failure comes only in the report
+        reports.append(decode_status_report(bytes.fromhex(lines[lines.index("+CDS:") + 2])))
+    off, on = reports
+    assert off.status == 0x46 and off.outcome is DeliveryOutcome.FAILED
+    assert "validity period expired" in off.reason
+    assert on.status == 0 and on.outcome is DeliveryOutcome.DELIVERED
 
 
 def test_failure_rules_permanent_and_temporary() -> None:
@@ -341,9 +365,12 @@ def test_the_command_parses_options_into_modems() -> None:
             "1555888*:2:41",
             "--vanish",
             "modem2:5",
+            "--undeliverable",
+            "+1555777*",
         ]
     )
     modems = build_settings(args)
+    assert all(m.undeliverable == ("+1555777*",) for m in modems)
     assert [m.name for m in modems] == ["modem0", "modem1", "modem2"]
     assert modems[0].delay == 0.2 and modems[2].vanish_after == 5 and modems[0].vanish_after is None
     assert modems[0].rules == (FailureRule("+1555999*", 1), FailureRule("1555888*", 41, 2))

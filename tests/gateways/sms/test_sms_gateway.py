@@ -4,6 +4,7 @@ real ptys to emulated modems, checked with an independent decoder (python-gsmmod
 from __future__ import annotations
 
 import itertools
+import time
 import warnings
 from collections import defaultdict
 from datetime import UTC, datetime, timedelta
@@ -17,6 +18,7 @@ from cap.model import Alert
 from gateways.base import (
     AlertEnvelope,
     CannotCarryError,
+    LateReceipt,
     MessagePurpose,
     PermanentGatewayError,
     ReceiptStatus,
@@ -239,3 +241,35 @@ def test_no_recipient_in_the_area_is_said_plainly(tmp_path: Path) -> None:
     )
     with pytest.raises(CannotCarryError, match=r"no recipient of .* is in the alert's area"):
         gateway.prepare(envelope(make_alert()), MessagePurpose.ALERT)
+
+
+def test_status_reports_say_which_phones_have_the_text(tmp_path: Path, emulator: Any) -> None:
+    numbers = write_directory(tmp_path / "recipients.csv", 12)
+    off = "+254700000003"  # this phone stays off: its report says the network gave up
+    server = emulator(
+        [
+            EmulatorSettings(name=f"m{i}", delay=0.01, report_delay=0.05, undeliverable=(off,))
+            for i in range(2)
+        ]
+    )
+    gateway = gateway_for(tmp_path, server)
+    try:
+        messages = gateway.prepare(envelope(make_alert()), MessagePurpose.ALERT)
+        outcomes = list(gateway.deliver_batch(messages))
+        sent = {o.receipt.reference: o.message.attributes["number"] for o in outcomes if o.receipt}
+        assert len(sent) == len(numbers)
+        reports: list[LateReceipt] = []
+        deadline = time.monotonic() + 15
+        while len(reports) < len(sent) and time.monotonic() < deadline:
+            reports.extend(gateway.take_reports())
+            time.sleep(0.05)
+    finally:
+        gateway.close()
+    by_number = {sent[r.reference]: r for r in reports}
+    assert len(reports) == len(sent) and set(by_number) == set(numbers)  # each once
+    assert not by_number[off].delivered
+    assert "validity period expired" in by_number[off].detail
+    assert all(r.delivered for n, r in by_number.items() if n != off)
+    # A long text goes in several segments: it counts as delivered only once all of them are.
+    multi = [o for o in outcomes if o.receipt and "," in (o.receipt.reference or "")]
+    assert multi, "expected some multi-segment texts"
