@@ -95,6 +95,7 @@ class DispatchService:
         # Reports for messages not recorded yet (the report beat the outcome's commit), retried
         # each turn until REPORT_PATIENCE has passed: (first seen, channel, report).
         self._early_reports: list[tuple[float, str, LateReceipt]] = []
+        self._retry_reports_at = 0.0
 
     # --- life cycle ---------------------------------------------------------------------
 
@@ -166,7 +167,10 @@ class DispatchService:
 
     def apply_reports(self) -> int:
         """Record the late delivery reports the gateways have received; returns how many."""
-        waiting, self._early_reports = self._early_reports, []
+        waiting: list[tuple[float, str, LateReceipt]] = []
+        if self._early_reports and time.monotonic() >= self._retry_reports_at:
+            waiting, self._early_reports = self._early_reports, []
+            self._retry_reports_at = time.monotonic() + REPORT_RETRY_INTERVAL
         fresh = [
             (time.monotonic(), name, report)
             for name, gateway in self._reporting.items()
@@ -562,3 +566,5 @@ _ALL_REPORTED = "delivered, and a delivery report confirmed every message"
 
 REPORT_PATIENCE = 60.0
 """Seconds a delivery report may wait for its message to be recorded before it is dropped."""
+REPORT_RETRY_INTERVAL = 0.2
+"""Seconds between two looks for the messages of reports that came early."""

@@ -39,8 +39,8 @@ from gateways.sms.errors import SmsError
 from gateways.sms.transport import TransportClosedError, TransportError
 
 CTRL_Z = 0x1A
-_VALIDITY_EXPIRED = 0x46  # TS 23.040 9.2.3.15: permanent error, validity period expired
 ESC = 0x1B
+_VALIDITY_EXPIRED = 0x46  # TS 23.040 9.2.3.15: permanent error, validity period expired
 
 
 class EmulatorError(SmsError):
