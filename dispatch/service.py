@@ -1,8 +1,9 @@
 """The dispatch service: claims due deliveries from the outbox and drives the gateways.
 
 One loop polls the outbox (new alerts are written by ``tocsin send`` and the HTTP intake,
-possibly from other processes), plans their timed work with the scheduler, and hands due
-deliveries to a worker pool, keeping each channel within its concurrency and rate limits.
+possibly from other processes) and hands due deliveries to a worker pool, keeping each channel
+within its concurrency and rate limits; a planner thread schedules new alerts' repeats and
+expiry with the scheduler.
 On start, deliveries left in flight by a crash go back to pending; on SIGTERM the loop stops
 claiming, lets the deliveries in progress finish and closes the gateways. The loop also
 collects late delivery reports from the gateways that have them (SMS status reports) and marks
@@ -87,6 +88,7 @@ class DispatchService:
         self._envelopes: OrderedDict[int, AlertEnvelope] = OrderedDict()
         self.scheduling = Scheduling(f"sqlite:///{outbox.path}", str(outbox.path.resolve()), self)
         self._loop_thread: threading.Thread | None = None
+        self._planner_thread: threading.Thread | None = None
         self._reporting = {
             name: gateway
             for name, gateway in self.gateways.items()
@@ -107,12 +109,17 @@ class DispatchService:
         self.scheduling.start()
         self._loop_thread = threading.Thread(target=self._loop, name="dispatch", daemon=True)
         self._loop_thread.start()
+        self._planner_thread = threading.Thread(
+            target=self._plan_loop, name="dispatch-planner", daemon=True
+        )
+        self._planner_thread.start()
 
     def stop(self, timeout: float = 30.0) -> None:
         """Stop claiming work, let deliveries in progress finish, close everything."""
         self._stop.set()
-        if self._loop_thread is not None:
-            self._loop_thread.join(timeout)
+        for thread in (self._loop_thread, self._planner_thread):
+            if thread is not None:
+                thread.join(timeout)
         self._pool.shutdown(wait=True, cancel_futures=False)
         self.scheduling.stop()
         for gateway in self.gateways.values():
@@ -146,11 +153,22 @@ class DispatchService:
             if not worked:
                 self._stop.wait(self.poll_interval)
 
+    def _plan_loop(self) -> None:
+        """Repeats and expiry of new alerts, on a thread of their own: each costs the
+        scheduler's commits, and must not hold up the first delivery of the next alert."""
+        while not self._stop.is_set():
+            try:
+                planned = self.plan_new_alerts()
+            except Exception:
+                log.exception("planning new alerts failed; retrying")
+                planned = 0
+            if not planned:
+                self._stop.wait(self.poll_interval)
+
     def tick(self) -> bool:
-        """Plan new alerts, apply delivery reports and start due deliveries; True if there was
-        anything to do."""
-        planned = self.plan_new_alerts()
-        reported = self.apply_reports()
+        """Start due deliveries and apply delivery reports; True if there was anything to do.
+        (A new alert's deliveries are due the moment it is accepted; its repeats and expiry
+        are planned by the planner thread.)"""
         now = self.clock()
         with self._lock:
             room = {
@@ -163,7 +181,8 @@ class DispatchService:
             with self._lock:
                 self._in_flight[delivery.channel] = self._in_flight.get(delivery.channel, 0) + 1
             self._pool.submit(self._run_delivery, delivery)
-        return bool(planned or reported or claimed)
+        reported = self.apply_reports()
+        return bool(reported or claimed)
 
     def apply_reports(self) -> int:
         """Record the late delivery reports the gateways have received; returns how many."""
