@@ -174,8 +174,11 @@ def test_four_languages_reach_200_recipients_through_3_modems(
         by_modem[record.modem].append(record.elapsed)
     assert set(by_modem) == {"m0", "m1", "m2"}
     for modem, times in by_modem.items():
+        # The emulator stamps a PDU when its reader thread gets it, a few ms after the modem
+        # link wrote it: one gap may look short by that much, the average cannot.
         gaps = [b - a for a, b in itertools.pairwise(times)]
-        assert min(gaps) >= 0.05 * 0.9, f"{modem} sent faster than its rate: {min(gaps):.3f} s"
+        assert sum(gaps) / len(gaps) >= 0.05, f"{modem} sent faster than one PDU per 0.05 s"
+        assert min(gaps) >= 0.05 - 0.02, f"{modem} sent two PDUs {min(gaps):.3f} s apart"
 
 
 def test_an_unplugged_modem_loses_nothing_and_duplicates_are_counted(
