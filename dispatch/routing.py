@@ -39,29 +39,19 @@ Updates and cancels (the CAP ``references`` chain):
 
 from __future__ import annotations
 
-import math
 from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import lru_cache
-from typing import Any, Final
 
 import shapely
-from shapely import affinity
+from shapely.geometry.base import BaseGeometry
 
-from cap.model import Alert, Area, Circle, Info, Polygon
+from cap.geometry import area_shapes, disc_shape, ring_shape
+from cap.model import Alert, Area, Info
 from cap.vocabulary import CERTAINTY_RANK, MSG_TYPE, SCOPE, SEVERITY_RANK, STATUS, URGENCY_RANK
 from dispatch.config import AreaFilter, ChannelConfig, RoutingRule
 
 __all__ = ["RoutingDecision", "area_intersects", "route_alert", "route_all"]
-
-# shapely ships no type information; its geometries are plain objects here.
-Geometry = Any
-
-KM_PER_DEGREE_LAT: Final = 110.574
-KM_PER_DEGREE_LON_AT_EQUATOR: Final = 111.320
-# cos(latitude) is floored so that a circle near a pole stays a finite shape.
-_MIN_COS_LAT: Final = 0.01
-_QUAD_SEGS: Final = 16
 
 
 @dataclass(frozen=True, slots=True)
@@ -141,7 +131,7 @@ def area_intersects(area: Area, coverage: AreaFilter) -> bool:
     target = _coverage_shape(coverage)
     if target is None:
         return False
-    return any(bool(target.intersects(shape)) for shape in _area_shapes(area))
+    return any(bool(target.intersects(shape)) for shape in area_shapes(area))
 
 
 # --- info-level criteria -----------------------------------------------------------------------
@@ -229,56 +219,13 @@ def _criteria(rule: RoutingRule) -> str:
 
 
 @lru_cache(maxsize=256)
-def _coverage_shape(coverage: AreaFilter) -> Geometry | None:
+def _coverage_shape(coverage: AreaFilter) -> BaseGeometry | None:
     """The union of a channel's polygons and circles (cached: channels are few and fixed)."""
-    shapes = [_ring_shape([(lon, lat) for lat, lon in ring]) for ring in coverage.polygons]
-    shapes += [_circle_shape(lat, lon, radius) for lat, lon, radius in coverage.circles]
+    shapes = [ring_shape([(lon, lat) for lat, lon in ring]) for ring in coverage.polygons]
+    shapes += [disc_shape(lat, lon, radius) for lat, lon, radius in coverage.circles]
     shapes = [s for s in shapes if s is not None]
     if not shapes:
         return None
     union = shapely.unary_union(shapes)
     shapely.prepare(union)
     return union
-
-
-def _area_shapes(area: Area) -> list[Geometry]:
-    shapes = [_polygon_shape(p) for p in area.polygons]
-    shapes += [_cap_circle_shape(c) for c in area.circles]
-    return [s for s in shapes if s is not None]
-
-
-def _polygon_shape(polygon: Polygon) -> Geometry | None:
-    return _ring_shape([(float(p.lon), float(p.lat)) for p in polygon.points])
-
-
-def _ring_shape(coords: list[tuple[float, float]]) -> Geometry | None:
-    """A polygon from (lon, lat) pairs; None when it has fewer than 3 distinct points."""
-    if len(set(coords)) < 3 or not all(math.isfinite(v) for xy in coords for v in xy):
-        return None
-    shape = shapely.Polygon(coords)
-    if shape.is_valid:
-        return shape
-    # A self-intersecting ring (a "bow tie") still covers the area its author drew.
-    return shapely.make_valid(shape)
-
-
-def _cap_circle_shape(circle: Circle) -> Geometry | None:
-    if circle.center is None or circle.radius_km is None:
-        return None
-    lat, lon, radius = float(circle.center.lat), float(circle.center.lon), float(circle.radius_km)
-    if not (math.isfinite(lat) and math.isfinite(lon) and math.isfinite(radius)) or radius < 0:
-        return None
-    return _circle_shape(lat, lon, radius)
-
-
-def _circle_shape(lat: float, lon: float, radius_km: float) -> Geometry:
-    centre = shapely.Point(lon, lat)
-    if radius_km <= 0:
-        return centre  # USGS marks an epicentre with a circle of radius 0
-    cos_lat = max(math.cos(math.radians(lat)), _MIN_COS_LAT)
-    return affinity.scale(
-        centre.buffer(1.0, quad_segs=_QUAD_SEGS),
-        xfact=radius_km / (KM_PER_DEGREE_LON_AT_EQUATOR * cos_lat),
-        yfact=radius_km / KM_PER_DEGREE_LAT,
-        origin=centre,
-    )

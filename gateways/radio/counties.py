@@ -10,7 +10,6 @@ interior meets an area's polygon or circle (touching along a border is not enoug
 from __future__ import annotations
 
 import json
-import math
 import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
@@ -20,15 +19,13 @@ from typing import Any
 import numpy as np
 import shapely
 from numpy.typing import NDArray
-from shapely import affinity
 from shapely.geometry import shape
 from shapely.geometry.base import BaseGeometry
 
-from cap.model import Area, Circle, Polygon
+from cap.geometry import area_shapes
+from cap.model import Area
 from gateways.base import GatewayConfigError
 
-KM_PER_DEGREE_LAT = 111.32
-_CIRCLE_SEGMENTS = 16  # a quarter circle; 64 points around is finer than any county border
 _FIPS_RE = re.compile(r"^\d{5}$")
 
 
@@ -106,36 +103,3 @@ def load_county_table(path: Path, *, fips_property: str = "fips") -> CountyTable
     if not isinstance(document, dict):
         raise CountyTableError(f"county table {path}: not a GeoJSON FeatureCollection")
     return county_table_from_geojson(document, source=path.name, fips_property=fips_property)
-
-
-def area_shapes(area: Area) -> list[BaseGeometry]:
-    """An area's polygons and circles as lon/lat shapes (bad ones are skipped: the validator
-    reports them)."""
-    shapes = [_polygon(p) for p in area.polygons] + [_circle(c) for c in area.circles]
-    return [s for s in shapes if s is not None]
-
-
-def _polygon(polygon: Polygon) -> BaseGeometry | None:
-    coords = [(float(p.lon), float(p.lat)) for p in polygon.points]
-    if len(set(coords)) < 3 or not all(math.isfinite(v) for xy in coords for v in xy):
-        return None
-    ring = shapely.Polygon(coords)
-    return ring if ring.is_valid else shapely.make_valid(ring)
-
-
-def _circle(circle: Circle) -> BaseGeometry | None:
-    if circle.center is None or circle.radius_km is None:
-        return None
-    lat, lon, radius = float(circle.center.lat), float(circle.center.lon), float(circle.radius_km)
-    if not all(math.isfinite(v) for v in (lat, lon, radius)) or radius < 0:
-        return None
-    centre = shapely.Point(lon, lat)
-    if radius == 0:
-        return centre  # an epicentre
-    cos_lat = max(math.cos(math.radians(lat)), 0.01)
-    return affinity.scale(
-        centre.buffer(1.0, quad_segs=_CIRCLE_SEGMENTS),
-        xfact=radius / (KM_PER_DEGREE_LAT * cos_lat),
-        yfact=radius / KM_PER_DEGREE_LAT,
-        origin=centre,
-    )

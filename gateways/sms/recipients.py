@@ -20,9 +20,9 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from shapely import Polygon as ShapelyPolygon
 from shapely import contains_xy
 
+from cap.geometry import polygon_shape
 from cap.model import Area
 from gateways.base import GatewayConfigError
 
@@ -71,11 +71,7 @@ class RecipientDirectory:
 class _AreaMatcher:
     def __init__(self, area: Area) -> None:
         self.geocodes = {(g.value_name.strip().lower(), g.value.strip()) for g in area.geocodes}
-        self.polygons = [
-            ShapelyPolygon([(float(p.lon), float(p.lat)) for p in polygon.points])
-            for polygon in area.polygons
-            if len(polygon.points) >= 4
-        ]
+        self.polygons = [s for s in map(polygon_shape, area.polygons) if s is not None]
         self.circles: list[tuple[float, float, float]] = [
             (float(c.center.lat), float(c.center.lon), float(c.radius_km))
             for c in area.circles
