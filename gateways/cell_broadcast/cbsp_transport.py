@@ -27,6 +27,7 @@ import select
 import socket
 import threading
 import time
+from abc import ABC, abstractmethod
 from collections.abc import Callable, Iterable
 from concurrent.futures import Future
 from concurrent.futures import TimeoutError as FutureTimeout
@@ -183,7 +184,7 @@ class TransportOptions(TypedDict, total=False):
     clock: Callable[[], float]
 
 
-class CbspTransport:
+class CbspTransport(ABC):
     """What :class:`CbspClient` and :class:`CbspServer` share: the IO thread, the link, the
     blocking requests and the active-message registry."""
 
@@ -216,15 +217,18 @@ class CbspTransport:
     # -- lifecycle -----------------------------------------------------------------------------
 
     @property
+    @abstractmethod
     def peer(self) -> str:
-        raise NotImplementedError
+        """The other end, as ``host:port`` (for messages and the thread's name)."""
 
+    @abstractmethod
     def _open(self) -> socket.socket | None:
         """A connected socket, or None (after recording why in ``last_error``)."""
-        raise NotImplementedError
 
     def _prepare(self) -> None:
-        """Work that must happen before the thread starts (binding a listening socket)."""
+        """Work that must happen before the thread starts (binding a listening socket);
+        nothing for a client."""
+        return None
 
     def start(self) -> Self:
         if self._thread is None:
@@ -251,7 +255,8 @@ class CbspTransport:
                 future.set_exception(CbspTransportError(f"CBSP link to {self.peer} was closed"))
 
     def _release(self) -> None:
-        """Free what _prepare took (the listening socket)."""
+        """Free what _prepare took (the listening socket); nothing for a client."""
+        return None
 
     def __enter__(self) -> Self:
         return self.start()

@@ -13,6 +13,7 @@ from __future__ import annotations
 import errno
 import select
 import socket
+from abc import ABC, abstractmethod
 from collections.abc import Iterable
 from types import TracebackType
 from typing import Self
@@ -35,7 +36,7 @@ def _kiss_bytes(frames: Iterable[Ax25Frame | bytes], kiss_port: int) -> bytes:
     )
 
 
-class _KissLink:
+class _KissLink(ABC):
     """What both transports share: reconnect-once sends, decoding what the TNC sends back."""
 
     def __init__(self, *, kiss_port: int) -> None:
@@ -45,24 +46,30 @@ class _KissLink:
         self._decoder = KissDecoder()
 
     @property
+    @abstractmethod
     def name(self) -> str:
-        raise NotImplementedError
+        """Which TNC (for messages)."""
 
     @property
+    @abstractmethod
     def is_open(self) -> bool:
-        raise NotImplementedError
+        """Whether the link is open now."""
 
+    @abstractmethod
     def open(self) -> None:
-        raise NotImplementedError
+        """Connect to the TNC."""
 
+    @abstractmethod
     def close(self) -> None:
-        raise NotImplementedError
+        """Disconnect (safe to call when closed)."""
 
+    @abstractmethod
     def _write(self, data: bytes) -> None:
-        raise NotImplementedError
+        """Write bytes to the TNC; OSError or SerialException if the link broke."""
 
+    @abstractmethod
     def _read(self, timeout: float) -> bytes:
-        raise NotImplementedError
+        """Bytes the TNC sent within ``timeout`` seconds."""
 
     def _link_gone(self) -> bool:
         return False
