@@ -202,20 +202,26 @@ def parse_head(text: str) -> tuple[int, str]:
 
 
 def append(
-    conn: sqlite3.Connection, event: AuditEvent, *, last: tuple[int, str] | None = None
+    conn: sqlite3.Connection,
+    event: AuditEvent,
+    *,
+    last: tuple[int, str] | None = None,
+    at: str | None = None,
 ) -> AuditEntry:
     """Append ``event`` after the current last entry, inside the caller's transaction (nothing
     is committed here). Returns the stored entry.
 
     ``last`` is the caller's belief of the head (e.g. the entry it appended last), which saves
     reading it. The ``audit_extends_chain`` trigger refuses an insert that does not extend the
-    real head, so a stale belief costs one retry, never a broken chain."""
+    real head, so a stale belief costs one retry, never a broken chain. ``at`` is
+    ``format_time(event.at)`` if the caller has it already."""
     if not event.actor or not event.action:
         raise AuditError(
             f"audit event needs an actor and an action (got actor={event.actor!r}, "
             f"action={event.action!r})"
         )
-    at = format_time(event.at)
+    if at is None:
+        at = format_time(event.at)
     detail = format_detail(event.detail)
     while True:
         last_seq, last_hash = head(conn) if last is None else last
