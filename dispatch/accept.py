@@ -137,12 +137,14 @@ def record_acceptance(
     can_withdraw: Callable[[str], bool],
     warnings: tuple[Finding, ...] = (),
 ) -> Acceptance:
-    """Route and store an alert already validated from ``data`` (one transaction)."""
+    """Route and store an alert already validated from ``data`` (one transaction; acceptances
+    submitted at the same moment from several threads share it, see Outbox.write_grouped)."""
     identity = alert.identity
     sent_text = format_cap_datetime(identity.sent)
     decisions = tuple(route_all(alert, channels))
     known = {c.name for c in channels}
-    with outbox.transaction() as tx:
+
+    def store(tx: Transaction) -> Acceptance:
         alert_id = tx.insert_alert(
             identity,
             msg_type=alert.msg_type,
@@ -239,9 +241,11 @@ def record_acceptance(
                 },
             )
         )
-    return Acceptance(
-        alert_id, identity, False, decisions, tuple(planned), tuple(superseded), warnings
-    )
+        return Acceptance(
+            alert_id, identity, False, decisions, tuple(planned), tuple(superseded), warnings
+        )
+
+    return outbox.write_grouped(store)
 
 
 def _referenced(tx: Transaction, alert: Alert) -> list[int]:
