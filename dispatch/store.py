@@ -404,13 +404,14 @@ class Transaction:
 class _GroupedWrite(Generic[T]):
     """One thread's share of a group commit: the work, then its result or its error."""
 
-    __slots__ = ("done", "error", "result", "work")
+    __slots__ = ("done", "error", "result", "wake", "work")
 
     def __init__(self, work: Callable[[Transaction], T]) -> None:
         self.work = work
         self.done = False
         self.result: T | None = None
         self.error: BaseException | None = None
+        self.wake = threading.Event()  # set when done, or when it is this thread's turn to commit
 
 
 class _WriteGroup:
@@ -419,9 +420,10 @@ class _WriteGroup:
 
     def __init__(self) -> None:
         self.lock = threading.RLock()
-        self.changed = threading.Condition(threading.Lock())  # guards the two below
+        self.guard = threading.Lock()  # guards the two below
         self.waiting: list[_GroupedWrite[Any]] = []
         self.leading = False  # a thread is committing a group; new writes wait for the next
+        self.audit_head: tuple[int, str] | None = None  # as last committed here (under lock)
 
 
 _WRITE_GROUPS: dict[str, _WriteGroup] = {}
@@ -489,22 +491,27 @@ class Outbox:
         undone alone and its exception is raised to its own caller; the others commit."""
         item: _GroupedWrite[T] = _GroupedWrite(work)
         group = self._group
-        batch: list[_GroupedWrite[Any]] = []
-        with group.changed:
+        with group.guard:
             group.waiting.append(item)
-            while group.leading and not item.done:
-                group.changed.wait()
-            if not item.done:  # nobody is committing: this thread commits what is waiting
-                group.leading = True
+            turn = not group.leading
+            group.leading = True
+        if not turn:
+            item.wake.wait()
+        if not item.done:  # this thread's turn: it commits everything waiting, its own too
+            with group.guard:
                 batch, group.waiting = group.waiting, []
-        if batch:
             try:
                 with group.lock:
                     self._commit_group(batch)
             finally:
-                with group.changed:
-                    group.leading = False
-                    group.changed.notify_all()
+                with group.guard:
+                    for done in batch:
+                        done.done = True
+                        done.wake.set()
+                    if group.waiting:  # arrived during this commit: the first commits next
+                        group.waiting[0].wake.set()
+                    else:
+                        group.leading = False
         if item.error is not None:
             raise item.error
         return item.result  # type: ignore[return-value]  # done without error: work's result
@@ -529,9 +536,6 @@ class Outbox:
             # Nothing of this group committed: every member learns why.
             for item in batch:
                 item.result, item.error = None, exc
-        finally:
-            for item in batch:
-                item.done = True
 
     def close(self) -> None:
         conn: sqlite3.Connection | None = getattr(self._local, "conn", None)
@@ -784,12 +788,12 @@ class TransactionScope:
         except BaseException:
             outbox._writer.release()
             raise
-        local = outbox._local
-        # The head this thread last committed saves a read per transaction; another writer
+        # The head this process last committed saves a read per transaction; another process
         # may have moved it since, which the audit trigger catches (see audit.append).
+        group = outbox._group
         self._conn = conn
-        self._tx = Transaction(conn, getattr(local, "audit_head", None))
-        local.audit_head = None
+        self._tx = Transaction(conn, group.audit_head)
+        group.audit_head = None
         return self._tx
 
     def __exit__(self, exc_type: object, exc: object, traceback: object) -> None:
@@ -803,7 +807,7 @@ class TransactionScope:
                 conn.execute("COMMIT")
             except sqlite3.Error as error:
                 raise StoreError(f"the outbox {outbox.path} could not commit: {error}") from None
-            outbox._local.audit_head = tx.audit_head
+            outbox._group.audit_head = tx.audit_head
         finally:
             outbox._writer.release()
 
