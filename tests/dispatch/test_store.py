@@ -8,13 +8,13 @@ from pathlib import Path
 
 import pytest
 
-from cap.authoring import alert_from_description
 from cap.serialize import serialize_alert
 from dispatch import audit
 from dispatch.accept import Acceptance, accept_alert
 from dispatch.audit import AuditEvent
 from dispatch.config import parse_dispatch_config
 from dispatch.store import Outbox, Transaction
+from tests.dispatch.test_service import make_alert
 
 NOW = datetime(2026, 11, 23, 12, 0, tzinfo=UTC)
 
@@ -96,30 +96,6 @@ def test_a_lone_write_that_fails_leaves_nothing(tmp_path: Path) -> None:
     assert audit.verify(outbox.connection()).ok
 
 
-def make_alert(n: int) -> bytes:
-    return serialize_alert(
-        alert_from_description(
-            {
-                "sender": "burst@met.example.gov",
-                "info": [
-                    {
-                        "category": "Met",
-                        "event": "Flood",
-                        "urgency": "Expected",
-                        "severity": "Severe",
-                        "certainty": "Likely",
-                        "expires": NOW + timedelta(hours=6),
-                        "headline": f"Flood warning {n}",
-                        "areas": [{"area_desc": f"District {n}"}],
-                    }
-                ],
-            },
-            now=NOW,
-            identifier=f"burst-{n}",
-        )
-    )
-
-
 def test_a_burst_of_concurrent_submissions_is_stored_once_each(tmp_path: Path) -> None:
     config = parse_dispatch_config(
         {
@@ -131,7 +107,8 @@ def test_a_burst_of_concurrent_submissions_is_stored_once_each(tmp_path: Path) -
     )
     outbox = Outbox(config.store.sqlite_path)
     # 40 distinct alerts, each submitted twice at once by different threads.
-    documents = [make_alert(n) for n in range(40)] * 2
+    alerts = [make_alert(NOW) for _ in range(40)]
+    documents = [serialize_alert(a) for a in alerts] * 2
     answers: list[Acceptance] = []
     lock = threading.Lock()
     start = threading.Barrier(8)
@@ -153,7 +130,7 @@ def test_a_burst_of_concurrent_submissions_is_stored_once_each(tmp_path: Path) -
 
     assert len(answers) == 80
     fresh = [a for a in answers if not a.duplicate]
-    assert sorted(a.identity.identifier for a in fresh) == sorted(f"burst-{n}" for n in range(40))
+    assert sorted(a.identity.identifier for a in fresh) == sorted(a.identifier for a in alerts)
     assert sum(a.duplicate for a in answers) == 40
     conn = outbox.connection()
     assert conn.execute("SELECT COUNT(*) FROM alerts").fetchone()[0] == 40
