@@ -444,7 +444,6 @@ class Outbox:
         self.path = path
         self._local = threading.local()
         self._group = _write_group(path)
-        self._writer = self._group.lock
         try:
             path.parent.mkdir(parents=True, exist_ok=True)
             conn = self._connection()
@@ -680,7 +679,7 @@ class Outbox:
         capacity: Mapping[str, int] | None,
         limit: int,
     ) -> list[DeliveryRow]:
-        epoch = now.timestamp()
+        epoch, at = now.timestamp(), utc_text(now)
         rows = tx.conn.execute(
             f"SELECT {_DELIVERY_COLUMNS} FROM deliveries WHERE state = ? AND due_at <= ? "
             "ORDER BY due_at, id LIMIT ?",
@@ -699,7 +698,7 @@ class Outbox:
             tx.conn.execute(
                 "UPDATE deliveries SET state = ?, attempts = attempts + 1, updated_at = ? "
                 "WHERE id = ?",
-                (DeliveryState.IN_FLIGHT.value, utc_text(now), d.id),
+                (DeliveryState.IN_FLIGHT.value, at, d.id),
             )
             tx.audit(
                 AuditEvent(
@@ -722,7 +721,7 @@ class Outbox:
                     d.attempts + 1,
                     d.due_at,
                     d.last_error,
-                    utc_text(now),
+                    at,
                 )
             )
             if len(claimed) >= limit:
@@ -778,7 +777,7 @@ class TransactionScope:
 
     def __enter__(self) -> Transaction:
         outbox = self._outbox
-        outbox._writer.acquire()
+        outbox._group.lock.acquire()
         try:
             conn = outbox._connection()
             try:
@@ -786,7 +785,7 @@ class TransactionScope:
             except sqlite3.Error as exc:
                 raise StoreError(f"the outbox {outbox.path} is not writable: {exc}") from None
         except BaseException:
-            outbox._writer.release()
+            outbox._group.lock.release()
             raise
         # The head this process last committed saves a read per transaction; another process
         # may have moved it since, which the audit trigger catches (see audit.append).
@@ -809,7 +808,7 @@ class TransactionScope:
                 raise StoreError(f"the outbox {outbox.path} could not commit: {error}") from None
             outbox._group.audit_head = tx.audit_head
         finally:
-            outbox._writer.release()
+            outbox._group.lock.release()
 
 
 def detail_json(detail: dict[str, object]) -> str:
